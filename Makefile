@@ -1,0 +1,58 @@
+# The two commands on a fresh machine: `make demo` and `make test`.
+# Both create .venv and install the project first; once installed they start at once.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PROFILE ?= full
+SERVICE ?= genre
+PORT ?= 3000
+PYTEST_ARGS ?=
+
+# No usage tracking: these machines reach package registries only.
+export BENTOML_DO_NOT_TRACK := True
+
+.PHONY: install demo test lint format serve train bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	# torch first and pinned, so nothing pulls a different build in.
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e ".[all]"
+	@touch $@
+
+demo: $(STAMP)
+	MARKETPLACE_PROFILE=smoke $(BIN)/python -m pipeline_client.demo
+
+test: $(STAMP)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# One model service: make serve SERVICE=genre PORT=3000 PROFILE=smoke|full
+# The service class comes from the service's own bentofile.yaml.
+serve: $(STAMP)
+	@test -f bentos/$(SERVICE)/bentofile.yaml || { echo "unknown SERVICE '$(SERVICE)'; known: $$(ls bentos/*/bentofile.yaml | cut -d/ -f2 | tr '\n' ' ')"; exit 2; }
+	MARKETPLACE_PROFILE=$(PROFILE) $(BIN)/bentoml serve \
+		$$(sed -n 's/^service: *"\{0,1\}\([^"]*\)"\{0,1\} *$$/\1/p' bentos/$(SERVICE)/bentofile.yaml) \
+		--port $(PORT)
+
+# The genre training pipeline (DVC): prepare -> featurize -> train -> evaluate -> register.
+train: $(STAMP)
+	$(BIN)/dvc repro
+
+bench: $(STAMP)
+	$(BIN)/python bench/genre_throughput.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -1,0 +1,1 @@
+"""Model services of the AI Marketplace, one BentoML service per sub-package."""

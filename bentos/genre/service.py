@@ -1,0 +1,99 @@
+"""Genre detection service: ``POST /detect`` with an audio file, answers genre probabilities.
+
+Two BentoML services. ``Genre`` (the front) decodes the upload, cuts the whole song into
+windows and computes their log-mel features. ``GenreClassifier`` has one batchable API
+that runs the network on windows; the front calls it through ``bentoml.depends``, so
+windows of concurrent requests share one forward pass (adaptive batching).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import bentoml
+import numpy as np
+import torch
+from pydantic import Field
+
+from bentos.common.audio import decode_audio
+from bentos.common.errors import ClientError
+from bentos.common.schemas import GenreResult
+from bentos.common.settings import AudioLimits
+from bentos.genre.features import LogMel, window_features
+from bentos.genre.model_files import GenreModel, read_config, track_probabilities
+from bentos.genre.settings import GenreSettings
+from bentos.genre.store import ensure_model
+
+SETTINGS = GenreSettings()
+ensure_model(SETTINGS.model_tag)
+
+
+@bentoml.service(name="genre-classifier", workers=1, traffic={"timeout": 120})
+class GenreClassifier:
+    """The network, loaded once; classifies batches of feature windows."""
+
+    model_ref = bentoml.models.BentoModel(SETTINGS.model_tag)
+
+    def __init__(self) -> None:
+        if SETTINGS.torch_threads:
+            torch.set_num_threads(SETTINGS.torch_threads)
+        self.model = GenreModel.load(self.model_ref.path)
+
+    @bentoml.api(
+        batchable=SETTINGS.batching,
+        batch_dim=0,
+        max_batch_size=SETTINGS.max_batch_size,
+        max_latency_ms=SETTINGS.max_latency_ms,
+    )
+    def classify(self, windows: np.ndarray) -> np.ndarray:
+        """Softmax probabilities ``(windows, genres)`` for ``(windows, C, mels, frames)``."""
+        return self.model.window_probabilities(np.asarray(windows, dtype=np.float32))
+
+
+@bentoml.service(name="genre", traffic={"timeout": 120})
+class Genre:
+    """Front API: validates and decodes the upload, cuts windows, averages the answers."""
+
+    model_ref = bentoml.models.BentoModel(SETTINGS.model_tag)
+    classifier = bentoml.depends(GenreClassifier)
+
+    def __init__(self) -> None:
+        stored = self.model_ref
+        self.model_tag = str(stored.tag)
+        self.config = read_config(stored.path)
+        self.extractor = LogMel(self.config.features)
+        self.limits = AudioLimits()
+
+    @bentoml.api(route="/detect")
+    async def detect(
+        self,
+        audio: Annotated[Path, Field(description="the song, in any format ffmpeg reads")],
+    ) -> GenreResult:
+        """Detect the genre of a whole song: every window is classified, then averaged.
+
+        Bad input answers 400 (empty), 413 (too large or too long), 415 (not audio)
+        or 422 (corrupt), with ``{"error", "detail"}``.
+        """
+        try:
+            features, duration = await asyncio.to_thread(self._features, audio)
+        except ClientError as exc:
+            return exc.to_response()
+        window_probs = await self.classifier.to_async.classify(features)
+        probs = track_probabilities(np.asarray(window_probs))
+        labels = self.config.labels
+        return GenreResult(
+            genre=labels[int(probs.argmax())],
+            probabilities={label: float(p) for label, p in zip(labels, probs, strict=True)},
+            windows=len(features),
+            duration=duration,
+            model=self.model_tag,
+        )
+
+    def _features(self, audio: Path) -> tuple[np.ndarray, float]:
+        fc = self.config.features
+        decoded = decode_audio(
+            audio, sample_rate=fc.sample_rate, channels=fc.channels, limits=self.limits
+        )
+        return window_features(decoded.samples, fc, extractor=self.extractor), decoded.duration

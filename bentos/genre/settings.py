@@ -1,0 +1,16 @@
+"""Settings of the genre service (environment variables ``GENRE_*``)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class GenreSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GENRE_", extra="ignore")
+
+    model_tag: str = Field("genre:latest", description="BentoML model store tag to serve")
+    batching: bool = Field(True, description="adaptive batching of windows across requests")
+    max_batch_size: int = Field(128, ge=1, description="most windows in one forward pass")
+    max_latency_ms: int = Field(2000, ge=1, description="batching latency budget")
+    torch_threads: int = Field(0, ge=0, description="torch CPU threads; 0 = all cores")

@@ -1,0 +1,50 @@
+"""Finding the genre model in the BentoML model store before the service starts."""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+
+import bentoml
+from bentoml.exceptions import NotFound
+
+from bentos.common.settings import MarketplaceSettings, Profile
+
+log = logging.getLogger(__name__)
+
+
+def model_exists(tag: str) -> bool:
+    try:
+        bentoml.models.get(tag)
+    except NotFound:
+        return False
+    return True
+
+
+def ensure_model(tag: str) -> None:
+    """Make sure ``tag`` resolves in the model store, or fail with what to do.
+
+    With the ``smoke`` profile, a missing ``<name>:latest`` is trained on first use from
+    the synthetic source (a minute on a laptop); its predictions are meaningless.
+    """
+    if model_exists(tag):
+        return
+    name, _, version = tag.partition(":")
+    store = os.environ.get("BENTOML_HOME", "~/bentoml")
+    if MarketplaceSettings().profile is not Profile.SMOKE or version not in ("", "latest"):
+        raise RuntimeError(
+            f"model {tag!r} is not in the BentoML model store ({store}). Train and register "
+            "one with `dvc repro` (make train), set GENRE_MODEL_TAG to a model that exists "
+            "(`bentoml models list`), or use MARKETPLACE_PROFILE=smoke to train a throwaway "
+            "model on synthetic data."
+        )
+    from training.smoke import train_smoke_model  # training code is only needed here
+
+    lock_path = os.path.join(os.path.expanduser(store), f".{name}-smoke.lock")
+    os.makedirs(os.path.dirname(lock_path), exist_ok=True)
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one process trains; the others wait, then reuse it
+        if not model_exists(tag):
+            log.warning("smoke profile: no %s model, training one on synthetic data", name)
+            train_smoke_model(name)
