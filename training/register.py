@@ -58,7 +58,7 @@ def run(params: Params, layout: Layout, extra_labels: dict[str, str] | None = No
     metadata = {
         "git_sha": revision,
         "data_sha256": digest,
-        "params": params.model_dump(mode="json"),
+        "params": params.model_dump(mode="json", exclude_none=True),
         "metrics": metrics,
     }
     tag = register(layout.model_dir, params.registry.name, labels=labels, metadata=metadata)
