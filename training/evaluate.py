@@ -32,9 +32,14 @@ def score(labels: tuple[str, ...], truth: np.ndarray, pred: np.ndarray) -> dict[
         "accuracy": float(accuracy_score(truth, pred)),
         "f1_macro": float(f1_score(truth, pred, labels=present, average="macro", zero_division=0)),
         "per_genre": {
-            label: {"precision": float(precision[i]), "recall": float(recall[i]),
-                    "f1": float(f1[i]), "support": int(support[i])}
-            for i, label in enumerate(labels) if support[i] > 0
+            label: {
+                "precision": float(precision[i]),
+                "recall": float(recall[i]),
+                "f1": float(f1[i]),
+                "support": int(support[i]),
+            }
+            for i, label in enumerate(labels)
+            if support[i] > 0
         },
     }
 
@@ -51,13 +56,20 @@ def run(params: Params, layout: Layout) -> dict[str, Any]:
     metrics["window_accuracy"] = float((window_probs.argmax(1) == y).mean())
     metrics["test_tracks"] = len(tracks)
 
-    with Live(dir=str(layout.eval_live_dir), dvcyaml=None, save_dvc_exp=False,
-              report=None) as live:
+    with Live(dir=str(layout.eval_live_dir), dvcyaml=None, save_dvc_exp=False, report=None) as live:
         live.summary.update(metrics)
-        live.log_sklearn_plot("confusion_matrix", [labels[i] for i in truth],
-                              [labels[i] for i in pred], name="confusion_matrix.json")
-    log.info("evaluate: %d test tracks, accuracy %.3f, macro-F1 %.3f",
-             len(tracks), metrics["accuracy"], metrics["f1_macro"])
+        live.log_sklearn_plot(
+            "confusion_matrix",
+            [labels[i] for i in truth],
+            [labels[i] for i in pred],
+            name="confusion_matrix.json",
+        )
+    log.info(
+        "evaluate: %d test tracks, accuracy %.3f, macro-F1 %.3f",
+        len(tracks),
+        metrics["accuracy"],
+        metrics["f1_macro"],
+    )
     return metrics
 
 

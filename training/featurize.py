@@ -30,9 +30,12 @@ log = logging.getLogger(__name__)
 TRAINING_LIMITS = AudioLimits(max_upload_mb=4096, max_seconds=3 * 3600)
 
 
-def track_features(path: Path, config: FeatureConfig, hop_seconds: float, extractor: LogMel) -> np.ndarray:
-    decoded = decode_audio(path, sample_rate=config.sample_rate, channels=config.channels,
-                           limits=TRAINING_LIMITS)
+def track_features(
+    path: Path, config: FeatureConfig, hop_seconds: float, extractor: LogMel
+) -> np.ndarray:
+    decoded = decode_audio(
+        path, sample_rate=config.sample_rate, channels=config.channels, limits=TRAINING_LIMITS
+    )
     return window_features(decoded.samples, config, hop_seconds=hop_seconds, extractor=extractor)
 
 
@@ -67,8 +70,12 @@ def run(params: Params, layout: Layout) -> dict[str, int]:
         if not xs:
             raise ValueError(f"no decodable track in split {split!r}")
         x = np.concatenate(xs)
-        np.savez(layout.features_dir / f"{split}.npz", x=x, y=np.concatenate(ys),
-                 track=np.concatenate(idx))
+        np.savez(
+            layout.features_dir / f"{split}.npz",
+            x=x,
+            y=np.concatenate(ys),
+            track=np.concatenate(idx),
+        )
         counts[split] = len(x)
         log.info("featurize %s: %d windows from %d tracks", split, len(x), len(xs))
     with (layout.features_dir / "skipped.csv").open("w", newline="") as handle:

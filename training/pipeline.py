@@ -9,8 +9,9 @@ from training.layout import Layout
 from training.params import Params
 
 
-def run_all(params: Params, layout: Layout, *, labels: dict[str, str] | None = None
-            ) -> dict[str, Any]:
+def run_all(
+    params: Params, layout: Layout, *, labels: dict[str, str] | None = None
+) -> dict[str, Any]:
     """prepare -> featurize -> train -> evaluate [-> register when ``labels`` is given]."""
     prepare.run(params, layout)
     featurize.run(params, layout)

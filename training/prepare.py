@@ -118,7 +118,8 @@ def write_tracks(path: Path, tracks: list[Track]) -> None:
 
 def read_tracks(path: Path) -> list[Track]:
     with path.open(newline="") as handle:
-        return [Track(r["track_id"], r["genre"], r["path"], r["split"]) for r in csv.DictReader(handle)]
+        rows = csv.DictReader(handle)
+        return [Track(r["track_id"], r["genre"], r["path"], r["split"]) for r in rows]
 
 
 def run(params: Params, layout: Layout) -> list[Track]:
@@ -139,9 +140,12 @@ def run(params: Params, layout: Layout) -> list[Track]:
     else:
         tracks = index_gtzan(layout.resolve(data.gtzan_dir))
         if data.fma_metadata and data.fma_audio_dir:
-            tracks += index_fma(layout.resolve(data.fma_metadata),
-                                layout.resolve(data.fma_audio_dir),
-                                data.fma_max_per_genre, data.seed)
+            tracks += index_fma(
+                layout.resolve(data.fma_metadata),
+                layout.resolve(data.fma_audio_dir),
+                data.fma_max_per_genre,
+                data.seed,
+            )
     tracks = split_tracks(tracks, data)
     write_tracks(layout.tracks_csv, tracks)
     counts = {s: sum(t.split == s for t in tracks) for s in SPLITS}

@@ -22,10 +22,19 @@ log = logging.getLogger(__name__)
 def git_revision(layout: Layout) -> str:
     """The commit the model was trained from, with '-dirty' for uncommitted changes."""
     try:
-        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=layout.root, check=True,
-                             capture_output=True, text=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=layout.root, capture_output=True, text=True).stdout.strip()
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=layout.root,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=layout.root,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return f"{sha}-dirty" if dirty else sha
@@ -63,9 +72,19 @@ def run(params: Params, layout: Layout, extra_labels: dict[str, str] | None = No
     }
     tag = register(layout.model_dir, params.registry.name, labels=labels, metadata=metadata)
     layout.registered_json.parent.mkdir(parents=True, exist_ok=True)
-    layout.registered_json.write_text(json.dumps(
-        {"tag": tag, "git_sha": revision, "data_sha256": digest,
-         "f1_macro": metrics["f1_macro"], "accuracy": metrics["accuracy"]}, indent=2) + "\n")
+    layout.registered_json.write_text(
+        json.dumps(
+            {
+                "tag": tag,
+                "git_sha": revision,
+                "data_sha256": digest,
+                "f1_macro": metrics["f1_macro"],
+                "accuracy": metrics["accuracy"],
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     log.info("register: %s (macro-F1 %.3f)", tag, metrics["f1_macro"])
     return tag
 

@@ -26,6 +26,7 @@ def train_smoke_model(name: str = "genre") -> str:
     params = load_params(PARAMS_FILE, **SMOKE_OVERRIDES, registry={"name": name})
     with tempfile.TemporaryDirectory(prefix="genre-smoke-") as tmp:
         result = run_all(params, Layout(Path(tmp)), labels={"profile": "smoke"})
-    log.warning("smoke profile: registered %s (synthetic data; meaningless on real music)",
-                result["tag"])
+    log.warning(
+        "smoke profile: registered %s (synthetic data; meaningless on real music)", result["tag"]
+    )
     return result["tag"]

@@ -39,27 +39,87 @@ class Recipe:
 
 
 RECIPES: dict[str, Recipe] = {
-    "Blues": Recipe((98, 165), 8, 0.7, (66, 80), 1.0, kick="x..x.x..", snare="..x...x.",
-                    hat="x.xx.xx."),
+    "Blues": Recipe(
+        (98, 165), 8, 0.7, (66, 80), 1.0, kick="x..x.x..", snare="..x...x.", hat="x.xx.xx."
+    ),
     "Classical": Recipe((262, 523), 3, 0.35, (60, 72), 2.0, vibrato=0.004),
-    "Country": Recipe((196, 392), 6, 0.6, (100, 115), 0.5, pluck=True, kick="x...x...",
-                      snare="..x...x.", hat="xxxxxxxx"),
-    "Disco": Recipe((220, 440), 5, 0.5, (118, 126), 0.5, kick="x.x.x.x.", snare="..x...x.",
-                    hat=".x.x.x.x"),
-    "Electronic": Recipe((55, 110), 24, 0.92, (126, 136), 0.25, kick="x.x.x.x.",
-                         hat=".x.x.x.x", noise_band=(6000, 10000), noise_level=0.15),
-    "Hip-Hop": Recipe((40, 62), 2, 0.3, (84, 96), 2.0, kick="x..x..x.", snare="..x...x.",
-                      hat="x.x.x.x."),
-    "Jazz": Recipe((147, 294), 5, 0.45, (140, 180), 0.5, pluck=True, kick="x.......",
-                   hat="x.xxx.xx", noise_band=(3000, 8000), noise_level=0.05),
-    "Metal": Recipe((82, 165), 25, 0.95, (160, 200), 0.25, distortion=8.0, kick="xxxxxxxx",
-                    snare="..x...x.", noise_band=(200, 9000), noise_level=0.2),
-    "Pop": Recipe((330, 660), 4, 0.5, (100, 120), 1.0, vibrato=0.008, kick="x...x...",
-                  snare="..x...x.", hat="x.x.x.x."),
-    "Reggae": Recipe((65, 110), 3, 0.4, (68, 80), 1.0, kick="....x...", snare="....x...",
-                     offbeat_chords=True),
-    "Rock": Recipe((110, 220), 15, 0.85, (110, 140), 0.5, distortion=3.0, kick="x...x.x.",
-                   snare="..x...x.", hat="xxxxxxxx"),
+    "Country": Recipe(
+        (196, 392),
+        6,
+        0.6,
+        (100, 115),
+        0.5,
+        pluck=True,
+        kick="x...x...",
+        snare="..x...x.",
+        hat="xxxxxxxx",
+    ),
+    "Disco": Recipe(
+        (220, 440), 5, 0.5, (118, 126), 0.5, kick="x.x.x.x.", snare="..x...x.", hat=".x.x.x.x"
+    ),
+    "Electronic": Recipe(
+        (55, 110),
+        24,
+        0.92,
+        (126, 136),
+        0.25,
+        kick="x.x.x.x.",
+        hat=".x.x.x.x",
+        noise_band=(6000, 10000),
+        noise_level=0.15,
+    ),
+    "Hip-Hop": Recipe(
+        (40, 62), 2, 0.3, (84, 96), 2.0, kick="x..x..x.", snare="..x...x.", hat="x.x.x.x."
+    ),
+    "Jazz": Recipe(
+        (147, 294),
+        5,
+        0.45,
+        (140, 180),
+        0.5,
+        pluck=True,
+        kick="x.......",
+        hat="x.xxx.xx",
+        noise_band=(3000, 8000),
+        noise_level=0.05,
+    ),
+    "Metal": Recipe(
+        (82, 165),
+        25,
+        0.95,
+        (160, 200),
+        0.25,
+        distortion=8.0,
+        kick="xxxxxxxx",
+        snare="..x...x.",
+        noise_band=(200, 9000),
+        noise_level=0.2,
+    ),
+    "Pop": Recipe(
+        (330, 660),
+        4,
+        0.5,
+        (100, 120),
+        1.0,
+        vibrato=0.008,
+        kick="x...x...",
+        snare="..x...x.",
+        hat="x.x.x.x.",
+    ),
+    "Reggae": Recipe(
+        (65, 110), 3, 0.4, (68, 80), 1.0, kick="....x...", snare="....x...", offbeat_chords=True
+    ),
+    "Rock": Recipe(
+        (110, 220),
+        15,
+        0.85,
+        (110, 140),
+        0.5,
+        distortion=3.0,
+        kick="x...x.x.",
+        snare="..x...x.",
+        hat="xxxxxxxx",
+    ),
 }
 assert set(RECIPES) == set(GENRES)
 
@@ -74,7 +134,8 @@ def render(genre: str, seconds: float, sample_rate: int, rng: np.random.Generato
         tonal = np.tanh(r.distortion * tonal) / np.tanh(r.distortion)
     mix = 0.6 * tonal + _drums(r, n, sample_rate, beat, rng)
     if r.noise_band is not None:
-        mix += r.noise_level * rng.uniform(0.7, 1.3) * _band_noise(n, sample_rate, r.noise_band, rng)
+        level = r.noise_level * rng.uniform(0.7, 1.3)
+        mix += level * _band_noise(n, sample_rate, r.noise_band, rng)
     mix += 0.003 * rng.standard_normal(n)  # a little room noise, so silence is never exact
     mix /= np.abs(mix).max() + 1e-9
     return (mix * rng.uniform(0.3, 0.9)).astype(np.float32)
@@ -184,7 +245,8 @@ def generate_dataset(
     for genre in GENRES:
         for i in range(tracks_per_genre):
             path = folder / genre / f"{genre.lower()}.{i:05d}.wav"
-            write_wav(path, render(genre, seconds, sample_rate, track_rng(seed, genre, i)),
-                      sample_rate)
+            write_wav(
+                path, render(genre, seconds, sample_rate, track_rng(seed, genre, i)), sample_rate
+            )
             written.append((genre, path))
     return written

@@ -47,13 +47,18 @@ def run(params: Params, layout: Layout) -> GenreModel:
     x_val, y_val = torch.from_numpy(x_val), torch.from_numpy(y_val)
 
     network = build_network(params.features.channels, len(GENRES), params.model)
-    log.info("train: %d parameters, %d train / %d val windows",
-             count_parameters(network), len(x_train), len(x_val))
+    log.info(
+        "train: %d parameters, %d train / %d val windows",
+        count_parameters(network),
+        len(x_train),
+        len(x_val),
+    )
     optimizer = torch.optim.AdamW(network.parameters(), lr=tp.lr, weight_decay=tp.weight_decay)
     best_f1, best_loss, best_epoch, best_state = -1.0, float("inf"), 0, None
 
-    with Live(dir=str(layout.train_live_dir), dvcyaml=None, save_dvc_exp=False,
-              report=None) as live:
+    with Live(
+        dir=str(layout.train_live_dir), dvcyaml=None, save_dvc_exp=False, report=None
+    ) as live:
         for epoch in range(1, tp.max_epochs + 1):
             network.train()
             order = torch.randperm(len(x_train), generator=generator)
@@ -68,12 +73,22 @@ def run(params: Params, layout: Layout) -> GenreModel:
                 optimizer.step()
                 total += loss.item() * len(batch)
             val_loss, val_acc, val_f1 = _evaluate(network, x_val, y_val)
-            for name, value in (("train/loss", total / len(x_train)), ("val/loss", val_loss),
-                                ("val/accuracy", val_acc), ("val/f1_macro", val_f1)):
+            for name, value in (
+                ("train/loss", total / len(x_train)),
+                ("val/loss", val_loss),
+                ("val/accuracy", val_acc),
+                ("val/f1_macro", val_f1),
+            ):
                 live.log_metric(name, value)
             live.next_step()
-            log.info("epoch %d: train loss %.4f, val loss %.4f, val acc %.3f, val F1 %.3f",
-                     epoch, total / len(x_train), val_loss, val_acc, val_f1)
+            log.info(
+                "epoch %d: train loss %.4f, val loss %.4f, val acc %.3f, val F1 %.3f",
+                epoch,
+                total / len(x_train),
+                val_loss,
+                val_acc,
+                val_f1,
+            )
             if val_f1 > best_f1 or (val_f1 == best_f1 and val_loss < best_loss):
                 best_f1, best_loss, best_epoch = val_f1, val_loss, epoch
                 best_state = copy.deepcopy(network.state_dict())
@@ -85,11 +100,16 @@ def run(params: Params, layout: Layout) -> GenreModel:
 
     assert best_state is not None
     network.load_state_dict(best_state)
-    model = GenreModel(network, GenreModelConfig(features=params.features,
-                                                  network=params.model, labels=GENRES))
+    model = GenreModel(
+        network, GenreModelConfig(features=params.features, network=params.model, labels=GENRES)
+    )
     model.save(layout.model_dir)
-    log.info("train: best epoch %d (val macro-F1 %.3f) saved to %s",
-             best_epoch, best_f1, layout.model_dir)
+    log.info(
+        "train: best epoch %d (val macro-F1 %.3f) saved to %s",
+        best_epoch,
+        best_f1,
+        layout.model_dir,
+    )
     return model
 
 

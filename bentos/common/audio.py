@@ -21,9 +21,7 @@ from bentos.common.errors import AudioTooLarge, AudioTooLong, CorruptAudio, Empt
 from bentos.common.settings import AudioLimits
 
 # ffmpeg demuxers for the audio formats we accept (mov covers mp4/m4a, matroska covers webm).
-AUDIO_DEMUXERS = (
-    "wav,w64,mp3,ogg,flac,mov,matroska,aac,aiff,au,caf,ape,wv,amr,oga,opus"
-)
+AUDIO_DEMUXERS = "wav,w64,mp3,ogg,flac,mov,matroska,aac,aiff,au,caf,ape,wv,amr,oga,opus"
 DECODE_TIMEOUT_S = 300
 
 

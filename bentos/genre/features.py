@@ -71,7 +71,7 @@ def cut_windows(samples: np.ndarray, window: int, hop: int) -> np.ndarray:
     Audio shorter than one window is repeated to fill it (repetition keeps the sound's
     spectrum and rhythm, where padding with silence would not).
     """
-    channels, n = samples.shape
+    n = samples.shape[1]
     if n == 0:
         raise ValueError("no samples to cut into windows")
     if n < window:
@@ -103,7 +103,7 @@ def mel_filterbank(config: FeatureConfig) -> torch.Tensor:
     rising = (bin_hz[None, :] - lower) / (center - lower)
     falling = (upper - bin_hz[None, :]) / (upper - center)
     filters = torch.clamp(torch.minimum(rising, falling), min=0.0)
-    filters *= (2.0 / (upper - lower))  # equal area per filter
+    filters *= 2.0 / (upper - lower)  # equal area per filter
     return filters.to(torch.float32)
 
 
@@ -142,8 +142,12 @@ class LogMel(torch.nn.Module):
 
 
 def window_features(
-    samples: np.ndarray, config: FeatureConfig, *, hop_seconds: float | None = None,
-    extractor: LogMel | None = None, chunk: int = 64,
+    samples: np.ndarray,
+    config: FeatureConfig,
+    *,
+    hop_seconds: float | None = None,
+    extractor: LogMel | None = None,
+    chunk: int = 64,
 ) -> np.ndarray:
     """Cut a decoded track into windows and compute their features, chunk by chunk.
 

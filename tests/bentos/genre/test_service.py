@@ -1,0 +1,146 @@
+"""The genre service over real HTTP (`bentoml serve`), with a model trained by the tests."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bentos.common.schemas import GENRES
+from pipeline_client import GenreClient, ServiceError
+from pipeline_client.local_stack import serve
+from tests.conftest import ffmpeg, make_audio
+
+ROOT = Path(__file__).resolve().parents[3]
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def genre_url(trained: dict):
+    env = {
+        "GENRE_MODEL_TAG": trained["tag"],
+        "MARKETPLACE_PROFILE": "full",
+        "AUDIO_MAX_UPLOAD_MB": "1",
+        "AUDIO_MAX_SECONDS": "60",
+    }
+    with serve("bentos.genre.service:Genre", env=env, cwd=ROOT) as url:
+        yield url
+
+
+def detect(url: str, path: Path):
+    return asyncio.run(GenreClient(url).detect(path))
+
+
+def test_probabilities_cover_the_11_genres_and_sum_to_1(genre_url: str, synthetic_clip) -> None:
+    result = detect(genre_url, synthetic_clip("Jazz", seconds=12.0))
+    assert set(result.probabilities) == set(GENRES)
+    assert sum(result.probabilities.values()) == pytest.approx(1.0, abs=1e-5)
+    assert all(0.0 <= p <= 1.0 for p in result.probabilities.values())
+    assert result.genre == max(result.probabilities, key=result.probabilities.get)
+    assert result.windows == 3  # 12 s in 5 s windows: 0-5, 5-10 and 7-12 s
+    assert result.duration == pytest.approx(12.0, abs=0.1)
+
+
+@pytest.mark.parametrize("genre", ["Metal", "Classical", "Hip-Hop"])
+def test_detects_the_genre_of_unseen_synthetic_clips(
+    genre_url: str, synthetic_clip, genre: str
+) -> None:
+    assert detect(genre_url, synthetic_clip(genre, seconds=8.0)).genre == genre
+
+
+def test_concurrent_requests_get_their_own_answers(genre_url: str, synthetic_clip) -> None:
+    clips = {g: synthetic_clip(g, seconds=6.0, index=2000) for g in ("Pop", "Reggae", "Metal")}
+
+    async def run_all():
+        async with GenreClient(genre_url) as client:
+            return await asyncio.gather(*(client.detect(p) for p in clips.values()))
+
+    results = asyncio.run(run_all())
+    assert [r.genre for r in results] == list(clips)
+
+
+def _post(url: str, name: str, content: bytes) -> httpx.Response:
+    return httpx.post(f"{url}/detect", files={"audio": (name, content)}, timeout=60)
+
+
+def test_bad_input_gets_its_own_4xx(genre_url: str, tmp_path: Path) -> None:
+    cases = {
+        "empty": (b"", 400, "empty_audio"),
+        "text": (b"la la la, lyrics but not a song\n" * 10, 415, "not_audio"),
+        "corrupt": (b"fLaC" + bytes(range(256)) * 8, 422, "corrupt_audio"),
+        "large": (b"RIFF" + bytes(2 * 1024 * 1024), 413, "audio_too_large"),
+    }
+    long_clip = tmp_path / "long.mp3"
+    ffmpeg("-f", "lavfi", "-i", "sine=frequency=300:duration=70", "-b:a", "32k", str(long_clip))
+    cases["long"] = (long_clip.read_bytes(), 413, "audio_too_long")
+    for name, (content, status, code) in cases.items():
+        response = _post(genre_url, f"{name}.mp3", content)
+        assert response.status_code == status, name
+        body = response.json()
+        assert body["error"] == code, name
+        assert body["detail"], name
+
+
+def test_missing_upload_is_a_400(genre_url: str) -> None:
+    response = httpx.post(f"{genre_url}/detect", data={"nothing": "here"}, timeout=30)
+    assert response.status_code == 400
+
+
+def test_client_raises_a_named_error(genre_url: str, tmp_path: Path) -> None:
+    image = tmp_path / "cover.png"
+    ffmpeg("-f", "lavfi", "-i", "color=c=blue:s=16x16:d=1", "-frames:v", "1", str(image))
+    with pytest.raises(ServiceError, match="genre service answered 415: not_audio") as info:
+        detect(genre_url, image)
+    assert info.value.status == 415
+
+
+def test_any_audio_format_is_accepted(genre_url: str, tmp_path: Path) -> None:
+    for suffix in (".ogg", ".m4a", ".flac"):
+        result = detect(genre_url, make_audio(tmp_path / f"tone{suffix}", seconds=3.0))
+        assert result.windows == 1
+
+
+def test_docs_json_lists_detect_with_its_schemas(genre_url: str) -> None:
+    spec = httpx.get(f"{genre_url}/docs.json", timeout=10).json()
+    assert "/detect" in spec["paths"]
+    operation = spec["paths"]["/detect"]["post"]
+    assert "multipart/form-data" in operation["requestBody"]["content"]
+    schemas = spec["components"]["schemas"]
+    result = next(s for s in schemas.values() if "probabilities" in s.get("properties", {}))
+    assert {"genre", "probabilities", "windows"} <= set(result["properties"])
+
+
+def _run(code: str, home: Path, profile: str) -> subprocess.CompletedProcess:
+    env = {
+        "BENTOML_HOME": str(home),
+        "MARKETPLACE_PROFILE": profile,
+        "BENTOML_DO_NOT_TRACK": "True",
+        "PATH": "/usr/bin:/bin",
+    }
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+    )
+
+
+def test_full_profile_without_a_model_says_how_to_get_one(tmp_path: Path) -> None:
+    proc = _run("import bentos.genre.service", tmp_path / "home", "full")
+    assert proc.returncode != 0
+    assert "dvc repro" in proc.stderr and "MARKETPLACE_PROFILE=smoke" in proc.stderr
+
+
+def test_smoke_profile_trains_a_model_on_first_use(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    code = (
+        "import bentoml, bentos.genre.service as s; m = bentoml.models.get('genre:latest');"
+        "print(m.info.labels['profile'], m.info.labels['source'])"
+    )
+    proc = _run(code, home, "smoke")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split() == ["smoke", "synthetic"]
+    again = _run(code, home, "smoke")  # second start reuses it: still one model
+    assert again.returncode == 0
+    assert len(list((home / "models" / "genre").glob("*/model.yaml"))) == 1

@@ -1,0 +1,102 @@
+"""Shared fixtures: generated audio in several formats, and one tiny trained genre model.
+
+The model is trained once per session on a small synthetic set, in a temporary folder,
+and registered in a temporary BentoML model store: the same code path as `dvc repro`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("BENTOML_DO_NOT_TRACK", "True")
+# Tests never touch the user's model store: one private BentoML home for the session,
+# set before anything imports bentoml.
+TEST_BENTOML_HOME = Path(tempfile.mkdtemp(prefix="marketplace-test-bentoml-"))
+os.environ["BENTOML_HOME"] = str(TEST_BENTOML_HOME)
+
+
+def ffmpeg(*args: str) -> None:
+    from bentos.common.audio import ffmpeg_exe
+
+    subprocess.run([ffmpeg_exe(), "-loglevel", "error", "-y", *args], check=True)
+
+
+def make_audio(
+    path: Path, seconds: float = 2.0, rate: int = 44100, channels: int = 2, freq: float = 440.0
+) -> Path:
+    """A sine tone of the given length, rate and channels, encoded by the file's suffix."""
+    codec = {
+        ".ogg": ["-c:a", "libopus"],
+        ".webm": ["-c:a", "libopus"],
+        ".m4a": ["-c:a", "aac"],
+    }.get(path.suffix, [])
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        f"sine=frequency={freq}:sample_rate={rate}:duration={seconds}",
+        "-ac",
+        str(channels),
+        *codec,
+        str(path),
+    )
+    return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def bentoml_home():
+    """The session's private BentoML home, removed at the end."""
+    yield TEST_BENTOML_HOME
+    shutil.rmtree(TEST_BENTOML_HOME, ignore_errors=True)
+
+
+SMALL_SYNTHETIC = {
+    "data": {
+        "source": "synthetic",
+        "synthetic": {"tracks_per_genre": 10, "seconds": 6.0},
+        "val_fraction": 0.2,
+        "test_fraction": 0.3,
+    },
+    "train": {"max_epochs": 15, "patience": 4},
+}
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory: pytest.TempPathFactory, bentoml_home: Path) -> dict:
+    """Run prepare -> featurize -> train -> evaluate -> register on a small synthetic set."""
+    from training.layout import Layout
+    from training.params import load_params
+    from training.pipeline import run_all
+
+    root = tmp_path_factory.mktemp("pipeline")
+    params = load_params(Path(__file__).resolve().parents[1] / "params.yaml", **SMALL_SYNTHETIC)
+    result = run_all(params, Layout(root), labels={"profile": "test"})
+    return {"layout": Layout(root), "params": params, **result}
+
+
+@pytest.fixture(scope="session")
+def synthetic_clip(tmp_path_factory: pytest.TempPathFactory):
+    """Factory: an MP3 synthetic clip of a genre."""
+    from training.synthetic import render, track_rng, write_wav
+
+    folder = tmp_path_factory.mktemp("clips")
+
+    def make(genre: str, seconds: float = 12.0, index: int = 1000) -> Path:
+        wav = folder / f"{genre}-{seconds}-{index}.wav"
+        write_wav(wav, render(genre, seconds, 22050, track_rng(99, genre, index)), 22050)
+        mp3 = wav.with_suffix(".mp3")
+        ffmpeg("-i", str(wav), str(mp3))
+        return mp3
+
+    return make
+
+
+def rms(x: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(np.square(x))))

@@ -1,0 +1,102 @@
+"""The training pipeline on synthetic data: splits, learnability, metrics, registration."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import bentoml
+import pytest
+import yaml
+
+from bentos.common.schemas import GENRES
+from bentos.genre.model_files import GenreModel
+from training.params import load_params
+from training.prepare import Track, genre_of_folder, index_gtzan, split_tracks
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
+
+
+def test_split_is_by_track_stratified_and_seeded() -> None:
+    tracks = [Track(f"t{g}{i}", g, f"{g}/{i}.wav") for g in GENRES for i in range(10)]
+    data = load_params(None).data
+    split = split_tracks(tracks, data)
+    assert sorted(t.track_id for t in split) == sorted(t.track_id for t in tracks)
+    for genre in GENRES:
+        counts = {
+            s: sum(t.genre == genre and t.split == s for t in split)
+            for s in ("train", "val", "test")
+        }
+        assert counts == {"train": 6, "val": 2, "test": 2}
+    assert split == split_tracks(tracks, data)  # seeded
+
+    def test_ids(seed: int) -> set[str]:
+        chosen = split_tracks(tracks, data.model_copy(update={"seed": seed}))
+        return {t.track_id for t in chosen if t.split == "test"}
+
+    assert test_ids(data.seed) != test_ids(7)
+
+
+def test_gtzan_layout_is_indexed_with_folder_names(tmp_path: Path) -> None:
+    for folder in ("hiphop", "rock", "not-a-genre"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / f"{folder}.00000.wav").write_bytes(b"RIFF")
+    tracks = index_gtzan(tmp_path)
+    assert {t.genre for t in tracks} == {"Hip-Hop", "Rock"}
+    assert genre_of_folder("ELECTRONIC") == "Electronic"
+    with pytest.raises(FileNotFoundError, match="synthetic"):
+        index_gtzan(tmp_path / "missing")
+
+
+def test_synthetic_training_is_learnable(trained: dict) -> None:
+    metrics = trained["metrics"]
+    assert metrics["accuracy"] >= 0.9
+    assert metrics["f1_macro"] >= 0.9
+    assert set(metrics["per_genre"]) == set(GENRES)
+    for genre in GENRES:
+        assert set(metrics["per_genre"][genre]) == {"precision", "recall", "f1", "support"}
+
+
+def test_no_track_in_two_splits(trained: dict) -> None:
+    with trained["layout"].tracks_csv.open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert len({r["track_id"] for r in rows}) == len(rows)
+    assert {r["split"] for r in rows} == {"train", "val", "test"}
+
+
+def test_evaluation_outputs_for_dvc(trained: dict) -> None:
+    layout = trained["layout"]
+    metrics = json.loads(layout.metrics_json.read_text())
+    assert metrics["accuracy"] == trained["metrics"]["accuracy"]
+    confusion = json.loads(
+        (layout.eval_live_dir / "plots" / "sklearn" / "confusion_matrix.json").read_text()
+    )
+    assert {"actual", "predicted"} <= set(confusion[0])
+    assert (layout.train_live_dir / "plots" / "metrics" / "val" / "f1_macro.tsv").exists()
+
+
+def test_registered_model_carries_its_lineage(trained: dict) -> None:
+    model = bentoml.models.get(trained["tag"])
+    assert model.info.labels["profile"] == "test"
+    assert model.info.labels["source"] == "synthetic"
+    meta = model.info.metadata
+    assert set(meta) >= {"git_sha", "data_sha256", "params", "metrics"}
+    assert len(meta["data_sha256"]) == 64
+    assert meta["params"]["model"]["widths"] == [8, 16, 32, 64, 128]
+    loaded = GenreModel.load(model.path)
+    assert loaded.config.labels == GENRES
+    assert loaded.config.features == trained["params"].features
+
+
+def test_every_stage_declares_the_params_it_reads() -> None:
+    stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+    declared = {name: set(stage.get("params", [])) for name, stage in stages.items()}
+    assert {"features.sample_rate", "data"} <= declared["prepare"]
+    assert {"features", "featurize"} <= declared["featurize"]
+    assert {"features", "model", "train"} <= declared["train"]
+    assert {"registry", "data.source"} <= declared["register"]
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    loaded = load_params(ROOT / "params.yaml").model_dump(mode="json")
+    assert loaded["features"] == params["features"]
