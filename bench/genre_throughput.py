@@ -1,0 +1,182 @@
+"""Genre service throughput: adaptive batching on vs off, same model, same clips, one run.
+
+N concurrent clients send MP3 clips to ``POST /detect``; the same service is started twice
+with ``GENRE_BATCHING=true`` and ``false`` (windows of concurrent requests share one
+forward pass, or each request runs its own). Prints requests/s, windows/s, p50 and p95
+latency for each, and the ratios.
+
+    .venv/bin/python bench/genre_throughput.py --clients 16 --requests 96 --seconds 30
+
+Uses ``GENRE_MODEL_TAG`` (default ``genre:latest``); with no model in the store it trains
+the smoke model first. Random or synthetic weights time the same as trained ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def make_clips(count: int, seconds: float) -> list[bytes]:
+    from bentos.common.audio import ffmpeg_exe
+    from bentos.common.schemas import GENRES
+    from training.synthetic import render, track_rng, write_wav
+
+    clips = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(count):
+            genre = GENRES[i % len(GENRES)]
+            wav, mp3 = Path(tmp) / f"{i}.wav", Path(tmp) / f"{i}.mp3"
+            write_wav(wav, render(genre, seconds, 22050, track_rng(123, genre, i)), 22050)
+            subprocess.run(
+                [ffmpeg_exe(), "-loglevel", "error", "-i", str(wav), str(mp3)], check=True
+            )
+            clips.append(mp3.read_bytes())
+    return clips
+
+
+async def load(url: str, clips: list[bytes], clients: int, requests: int) -> dict[str, float]:
+    latencies: list[float] = []
+    windows = 0
+    counter = iter(range(requests))
+
+    async def client(http: httpx.AsyncClient) -> None:
+        nonlocal windows
+        for i in counter:
+            start = time.perf_counter()
+            response = await http.post(
+                f"{url}/detect", files={"audio": ("clip.mp3", clips[i % len(clips)])}
+            )
+            response.raise_for_status()
+            latencies.append(time.perf_counter() - start)
+            windows += response.json()["windows"]
+
+    async with httpx.AsyncClient(timeout=300) as http:
+        for clip in clips[:2]:  # warm-up, not measured
+            (await http.post(f"{url}/detect", files={"audio": ("w.mp3", clip)})).raise_for_status()
+        start = time.perf_counter()
+        await asyncio.gather(*(client(http) for _ in range(clients)))
+        wall = time.perf_counter() - start
+    lat = np.array(latencies)
+    return {
+        "requests": len(lat),
+        "wall_s": wall,
+        "req_per_s": len(lat) / wall,
+        "windows_per_s": windows / wall,
+        "p50_ms": float(np.percentile(lat, 50) * 1000),
+        "p95_ms": float(np.percentile(lat, 95) * 1000),
+    }
+
+
+def _ms(fn, repeat: int = 10) -> float:
+    fn()
+    start = time.perf_counter()
+    for _ in range(repeat):
+        fn()
+    return (time.perf_counter() - start) / repeat * 1000
+
+
+def stage_breakdown(clip: bytes, tag: str, big_batch: int = 96) -> dict[str, float]:
+    """Where one request's time goes, measured in this process on the same model."""
+    import bentoml
+    import torch
+
+    from bentos.common.audio import decode_audio
+    from bentos.genre.features import LogMel, window_features
+    from bentos.genre.model_files import GenreModel
+
+    model = GenreModel.load(bentoml.models.get(tag).path)
+    fc = model.config.features
+    extractor = LogMel(fc)
+    decoded = decode_audio(clip, sample_rate=fc.sample_rate, channels=fc.channels)
+    features = window_features(decoded.samples, fc, extractor=extractor)
+    many = torch.from_numpy(np.resize(features, (big_batch, *features.shape[1:])))
+    one = torch.from_numpy(features)
+    with torch.inference_mode():
+        per_request = _ms(lambda: model.network(one))
+        batched = _ms(lambda: model.network(many))
+    return {
+        "decode_ms": _ms(
+            lambda: decode_audio(clip, sample_rate=fc.sample_rate, channels=fc.channels)
+        ),
+        "features_ms": _ms(lambda: window_features(decoded.samples, fc, extractor=extractor)),
+        "windows": len(features),
+        "forward_ms_per_window_request_batch": per_request / len(features),
+        "forward_ms_per_window_big_batch": batched / big_batch,
+        "big_batch": big_batch,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--requests", type=int, default=96, help="requests per mode")
+    parser.add_argument("--seconds", type=float, default=30.0, help="length of each clip")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args()
+
+    os.environ.setdefault("MARKETPLACE_PROFILE", "smoke")
+    os.environ.setdefault("BENTOML_DO_NOT_TRACK", "True")
+    from bentos.genre.settings import GenreSettings
+    from bentos.genre.store import ensure_model
+    from pipeline_client.local_stack import serve
+
+    tag = GenreSettings().model_tag
+    ensure_model(tag)
+    clips = make_clips(8, args.seconds)
+    print(
+        f"genre throughput: model {tag}, {args.clients} clients, {args.requests} requests "
+        f"of {args.seconds:g} s MP3 clips per mode, {os.cpu_count()} CPUs "
+        f"({platform.processor() or platform.machine()})"
+    )
+
+    results = {}
+    for mode, batching in (("batched", "true"), ("unbatched", "false")):
+        env = {"GENRE_BATCHING": batching, "GENRE_MODEL_TAG": tag}
+        with serve("bentos.genre.service:Genre", env=env, cwd=ROOT) as url:
+            results[mode] = asyncio.run(load(url, clips, args.clients, args.requests))
+
+    print(f"\n{'mode':<10} {'req/s':>8} {'windows/s':>10} {'p50 ms':>9} {'p95 ms':>9}")
+    for mode, r in results.items():
+        print(
+            f"{mode:<10} {r['req_per_s']:8.2f} {r['windows_per_s']:10.1f} "
+            f"{r['p50_ms']:9.0f} {r['p95_ms']:9.0f}"
+        )
+    b, u = results["batched"], results["unbatched"]
+    print(
+        f"\nbatched / unbatched: throughput x{b['req_per_s'] / u['req_per_s']:.2f}, "
+        f"p50 x{b['p50_ms'] / u['p50_ms']:.2f}, p95 x{b['p95_ms'] / u['p95_ms']:.2f}"
+    )
+    cost = stage_breakdown(clips[0], tag)
+    results["breakdown"] = cost
+    print(
+        f"\nwhere one request goes ({cost['windows']} windows): decode {cost['decode_ms']:.1f} ms, "
+        f"features {cost['features_ms']:.1f} ms, network "
+        f"{cost['forward_ms_per_window_request_batch']:.2f} ms/window alone vs "
+        f"{cost['forward_ms_per_window_big_batch']:.2f} ms/window in a batch of "
+        f"{cost['big_batch']}"
+    )
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(
+            json.dumps(
+                {"args": vars(args) | {"json": str(args.json)}, "model": tag, "results": results},
+                indent=2,
+            )
+        )
+
+
+if __name__ == "__main__":
+    main()
