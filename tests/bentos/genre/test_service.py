@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -144,3 +146,29 @@ def test_smoke_profile_trains_a_model_on_first_use(tmp_path: Path) -> None:
     again = _run(code, home, "smoke")  # second start reuses it: still one model
     assert again.returncode == 0
     assert len(list((home / "models" / "genre").glob("*/model.yaml"))) == 1
+
+
+def test_bento_build_bundles_the_model(trained: dict) -> None:
+    bentoml_cli = Path(sys.executable).with_name("bentoml")
+    env = {**os.environ, "GENRE_MODEL_TAG": trained["tag"], "MARKETPLACE_PROFILE": "full"}
+    build = subprocess.run(
+        [str(bentoml_cli), "build", "-f", "bentos/genre/bentofile.yaml", ".", "--output", "tag"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert build.returncode == 0, build.stderr[-2000:]
+    bento_tag = build.stdout.strip().splitlines()[-1].removeprefix("__tag__:")
+    info = subprocess.run(
+        [str(bentoml_cli), "get", bento_tag, "-o", "json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    bento = json.loads(info.stdout)
+    services = {s["name"]: s for s in bento["services"]}
+    assert {m["tag"] for m in services["genre-classifier"]["models"]} == {trained["tag"]}
+    assert "detect" in {r["name"] for r in bento["schema"]["routes"]}
