@@ -12,15 +12,17 @@ PYTEST_ARGS ?=
 
 # No usage tracking: these machines reach package registries only.
 export BENTOML_DO_NOT_TRACK := True
+# The venv first on PATH: dvc.yaml's `python -m training.<stage>` must be the venv's.
+export PATH := $(abspath $(BIN)):$(PATH)
 
 .PHONY: install demo test lint format serve train bench clean
 
 install: $(STAMP)
 
+# torch is installed first and pinned, so nothing pulls a different build in.
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	# torch first and pinned, so nothing pulls a different build in.
 	$(BIN)/python -m pip install -q torch==2.13.0
 	$(BIN)/python -m pip install -q -e ".[all]"
 	@touch $@

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import time
@@ -22,15 +23,16 @@ from rich.table import Table
 from pipeline_client.genre import GenreClient
 from pipeline_client.local_stack import serve
 
-ROOT = Path(__file__).resolve().parents[1]
 console = Console()
 
 
-def train() -> str:
+def train(root: Path) -> str:
     console.rule("1. train: dvc repro (synthetic source)")
-    dvc = Path(sys.executable).with_name("dvc")
-    subprocess.run([str(dvc), "repro"], cwd=ROOT, check=True)
-    registered = json.loads((ROOT / "models" / "registered.json").read_text())
+    bin_dir = Path(sys.executable).parent
+    # dvc.yaml runs `python -m training.<stage>`: it must be this environment's python.
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    subprocess.run([str(bin_dir / "dvc"), "repro"], cwd=root, env=env, check=True)
+    registered = json.loads((root / "models" / "registered.json").read_text())
     console.print(
         f"registered model [bold]{registered['tag']}[/] "
         f"(test accuracy {registered['accuracy']:.3f} on synthetic tracks)"
@@ -58,16 +60,18 @@ async def classify(url: str, clip: Path):
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--genre", default="Reggae", help="genre of the generated clip")
-    parser.add_argument("--out", type=Path, default=ROOT / "covers" / "genre-demo")
+    parser.add_argument("--root", type=Path, default=Path.cwd(), help="the repository")
+    parser.add_argument("--out", type=Path, help="default: <root>/covers/genre-demo")
     args = parser.parse_args(argv)
+    args.out = args.out or args.root / "covers" / "genre-demo"
 
-    tag = train()
+    tag = train(args.root)
     console.rule("2. generate a clip")
     clip = make_clip(args.genre, args.out)
     console.print(f"synthetic {args.genre} clip: {clip}")
     console.rule("3. serve the genre service and classify the clip")
     env = {"MARKETPLACE_PROFILE": "smoke", "GENRE_MODEL_TAG": tag}
-    with serve("bentos.genre.service:Genre", env=env, cwd=ROOT) as url:
+    with serve("bentos.genre.service:Genre", env=env, cwd=args.root) as url:
         console.print(f"genre service ready at {url}")
         result = asyncio.run(classify(url, clip))
     (args.out / "result.json").write_text(result.model_dump_json(indent=2))

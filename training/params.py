@@ -50,6 +50,9 @@ class TrainParams(_Section):
     weight_decay: float = Field(1e-4, ge=0)
     max_epochs: int = Field(40, ge=1)
     patience: int = Field(6, ge=1, description="epochs without val improvement before stopping")
+    min_delta: float = Field(
+        1e-3, ge=0, description="at equal val F1, the val loss drop that counts as improvement"
+    )
     seed: int = 42
 
 

@@ -89,7 +89,7 @@ def run(params: Params, layout: Layout) -> GenreModel:
                 val_acc,
                 val_f1,
             )
-            if val_f1 > best_f1 or (val_f1 == best_f1 and val_loss < best_loss):
+            if val_f1 > best_f1 or (val_f1 == best_f1 and val_loss < best_loss - tp.min_delta):
                 best_f1, best_loss, best_epoch = val_f1, val_loss, epoch
                 best_state = copy.deepcopy(network.state_dict())
             elif epoch - best_epoch >= tp.patience:

@@ -48,26 +48,29 @@ def ffmpeg_exe() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
+# (offset, magic bytes, container) of audio files whose first bytes name their format.
+SIGNATURES = (
+    (0, b"OggS", "Ogg"),
+    (0, b"fLaC", "FLAC"),
+    (0, b"ID3", "MP3"),
+    (4, b"ftyp", "MP4/M4A"),
+    (0, b"\x1a\x45\xdf\xa3", "WebM/Matroska"),
+    (0, b".snd", "AU"),
+    (0, b"caff", "CAF"),
+)
+
+
 def sniff_container(head: bytes) -> str | None:
     """Name the audio container a file's first bytes announce, if any."""
-    if head[:4] == b"RIFF" and head[8:12] in (b"WAVE", b"RF64"):
+    if head[:4] in (b"RIFF", b"RF64") and head[8:12] == b"WAVE":
         return "WAV"
-    if head[:4] == b"OggS":
-        return "Ogg"
-    if head[:4] == b"fLaC":
-        return "FLAC"
-    if head[:3] == b"ID3" or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
-        return "MP3/AAC"
-    if head[4:8] == b"ftyp":
-        return "MP4/M4A"
-    if head[:4] == b"\x1a\x45\xdf\xa3":
-        return "WebM/Matroska"
     if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
         return "AIFF"
-    if head[:4] == b".snd":
-        return "AU"
-    if head[:4] == b"caff":
-        return "CAF"
+    if len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0:
+        return "MP3/AAC"  # MPEG audio or ADTS frame sync
+    for offset, magic, name in SIGNATURES:
+        if head[offset : offset + len(magic)] == magic:
+            return name
     return None
 
 
