@@ -7,7 +7,10 @@ so the client gets ``{"error": <code>, "detail": <message>}`` with the right sta
 from __future__ import annotations
 
 from http import HTTPStatus
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:  # starlette is only installed with the services
+    from starlette.responses import JSONResponse
 
 
 class ClientError(Exception):
@@ -23,7 +26,7 @@ class ClientError(Exception):
     def to_body(self) -> dict[str, str]:
         return {"error": self.code, "detail": self.detail}
 
-    def to_response(self):  # -> starlette.responses.JSONResponse (server side only)
+    def to_response(self) -> JSONResponse:
         from starlette.responses import JSONResponse
 
         return JSONResponse(self.to_body(), status_code=int(self.status))
