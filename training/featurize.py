@@ -21,9 +21,9 @@ from bentos.common.errors import ClientError
 from bentos.common.schemas import GENRES
 from bentos.common.settings import AudioLimits
 from bentos.genre.features import FeatureConfig, LogMel, window_features
+from training.datasets import SPLITS, Track, read_tracks
 from training.layout import Layout
 from training.params import Params
-from training.prepare import SPLITS, Track, read_tracks
 
 log = logging.getLogger(__name__)
 # Training data is trusted and may be long: no upload limits here.
@@ -85,11 +85,6 @@ def run(params: Params, layout: Layout) -> dict[str, int]:
     if skipped:
         log.warning("featurize: skipped %d undecodable tracks (see skipped.csv)", len(skipped))
     return counts
-
-
-def load_split(layout: Layout, split: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    with np.load(layout.features_dir / f"{split}.npz") as data:
-        return data["x"].astype(np.float32), data["y"], data["track"]
 
 
 if __name__ == "__main__":

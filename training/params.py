@@ -51,7 +51,7 @@ class TrainParams(_Section):
     max_epochs: int = Field(40, ge=1)
     patience: int = Field(6, ge=1, description="epochs without val improvement before stopping")
     min_delta: float = Field(
-        1e-3, ge=0, description="at equal val F1, the val loss drop that counts as improvement"
+        1e-3, ge=0, description="smallest val F1 gain, or val loss drop, that is progress"
     )
     seed: int = 42
 

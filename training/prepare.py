@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import csv
 import logging
+import os
 import re
 import shutil
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from bentos.common.schemas import GENRES
+from training.datasets import SPLITS, Track, write_tracks
 from training.layout import Layout
 from training.params import DataParams, Params
 from training.synthetic import generate_dataset
@@ -25,15 +28,6 @@ from training.synthetic import generate_dataset
 log = logging.getLogger(__name__)
 
 AUDIO_SUFFIXES = {".wav", ".au", ".mp3", ".ogg", ".flac", ".m4a", ".opus", ".webm"}
-SPLITS = ("train", "val", "test")
-
-
-@dataclass(frozen=True)
-class Track:
-    track_id: str
-    genre: str
-    path: str
-    split: str = ""
 
 
 def genre_of_folder(name: str) -> str | None:
@@ -70,6 +64,7 @@ def index_fma(metadata_csv: Path, audio_dir: Path, max_per_genre: int, seed: int
         next(rows)  # the 'track_id' row
         col = {(a, b): i for i, (a, b) in enumerate(zip(top, sub, strict=True))}
         genre_col, subset_col = col[("track", "genre_top")], col[("set", "subset")]
+        artist_col = col[("artist", "id")]
         by_genre: dict[str, list[Track]] = {}
         for row in rows:
             genre = genre_of_folder(row[genre_col])
@@ -78,7 +73,8 @@ def index_fma(metadata_csv: Path, audio_dir: Path, max_per_genre: int, seed: int
             tid = int(row[0])
             path = audio_dir / f"{tid:06d}"[:3] / f"{tid:06d}.mp3"
             if path.exists():
-                by_genre.setdefault(genre, []).append(Track(f"fma/{tid}", genre, str(path)))
+                track = Track(f"fma/{tid}", genre, str(path), group=f"fma-artist/{row[artist_col]}")
+                by_genre.setdefault(genre, []).append(track)
     rng = np.random.default_rng(seed)
     picked = []
     for genre in sorted(by_genre):
@@ -89,37 +85,39 @@ def index_fma(metadata_csv: Path, audio_dir: Path, max_per_genre: int, seed: int
 
 
 def split_tracks(tracks: list[Track], data: DataParams) -> list[Track]:
-    """Stratified by genre and seeded; every genre with 3+ tracks is in every split."""
+    """Split by group (artist where known, else track), stratified by genre and seeded.
+
+    All tracks of a group land in one split, so no artist is both learnt and tested.
+    Every genre with three or more groups is in every split.
+    """
     rng = np.random.default_rng(data.seed)
+    groups: dict[str, list[Track]] = {}
+    for t in sorted(tracks, key=lambda t: t.track_id):
+        groups.setdefault(t.split_group, []).append(t)
+    genre_of = {g: Counter(t.genre for t in ts).most_common(1)[0][0] for g, ts in groups.items()}
     out = []
     for genre in GENRES:
-        items = sorted((t for t in tracks if t.genre == genre), key=lambda t: t.track_id)
-        if not items:
-            continue
-        order = rng.permutation(len(items))
-        n = len(items)
-        n_test = max(1, round(n * data.test_fraction)) if n >= 3 else 0
-        n_val = max(1, round(n * data.val_fraction)) if n >= 3 else 0
-        for rank, i in enumerate(order):
-            split = "test" if rank < n_test else "val" if rank < n_test + n_val else "train"
-            t = items[i]
-            out.append(Track(t.track_id, t.genre, t.path, split))
+        names = sorted(g for g in groups if genre_of[g] == genre)
+        n = sum(len(groups[g]) for g in names)
+        enough = len(names) >= 3
+        quota = {
+            "test": max(1, round(n * data.test_fraction)) if enough else 0,
+            "val": max(1, round(n * data.val_fraction)) if enough else 0,
+        }
+        for i in rng.permutation(len(names)):
+            members = groups[names[i]]
+            split = next((s for s in ("test", "val") if quota[s] > 0), "train")
+            if split != "train":
+                quota[split] -= len(members)
+            out += [replace(t, split=split) for t in members]
     return out
 
 
-def write_tracks(path: Path, tracks: list[Track]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["track_id", "genre", "split", "path"])
-        for t in tracks:
-            writer.writerow([t.track_id, t.genre, t.split, t.path])
-
-
-def read_tracks(path: Path) -> list[Track]:
-    with path.open(newline="") as handle:
-        rows = csv.DictReader(handle)
-        return [Track(r["track_id"], r["genre"], r["path"], r["split"]) for r in rows]
+def relative_to(path: str, root: Path) -> str:
+    """``path`` relative to the root when it lies inside it: tracks.csv then does not
+    depend on where the repository is cloned."""
+    absolute = Path(path).resolve()
+    return os.path.relpath(absolute, root) if absolute.is_relative_to(root) else str(absolute)
 
 
 def run(params: Params, layout: Layout) -> list[Track]:
@@ -133,10 +131,7 @@ def run(params: Params, layout: Layout) -> list[Track]:
             sample_rate=params.features.sample_rate,
             seed=data.seed,
         )
-        tracks = [
-            Track(f"synthetic/{p.stem}", genre, str(p.relative_to(layout.root)))
-            for genre, p in written
-        ]
+        tracks = [Track(f"synthetic/{p.stem}", genre, str(p)) for genre, p in written]
     else:
         tracks = index_gtzan(layout.resolve(data.gtzan_dir))
         if data.fma_metadata and data.fma_audio_dir:
@@ -146,6 +141,7 @@ def run(params: Params, layout: Layout) -> list[Track]:
                 data.fma_max_per_genre,
                 data.seed,
             )
+    tracks = [replace(t, path=relative_to(t.path, layout.root)) for t in tracks]
     tracks = split_tracks(tracks, data)
     write_tracks(layout.tracks_csv, tracks)
     counts = {s: sum(t.split == s for t in tracks) for s in SPLITS}

@@ -12,9 +12,9 @@ import logging
 import subprocess
 from typing import Any
 
+from training.datasets import SPLITS
 from training.layout import Layout
 from training.params import Params
-from training.prepare import SPLITS
 
 log = logging.getLogger(__name__)
 

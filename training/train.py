@@ -12,29 +12,29 @@ import logging
 import numpy as np
 import torch
 from dvclive import Live
-from sklearn.metrics import f1_score
 from torch import nn
 
 from bentos.common.schemas import GENRES
 from bentos.genre.model_files import GenreModel, GenreModelConfig
 from bentos.genre.network import build_network, count_parameters
-from training.featurize import load_split
+from training.datasets import load_split
 from training.layout import Layout
 from training.params import Params
+from training.scoring import macro_f1, track_level
 
 log = logging.getLogger(__name__)
 
 
-def _evaluate(network: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float, float]:
+def _validate(
+    network: nn.Module, x: torch.Tensor, y: torch.Tensor, track: np.ndarray
+) -> tuple[float, float, float]:
+    """Window-level loss; track-level accuracy and macro-F1 (what evaluation reports)."""
     network.eval()
     with torch.inference_mode():
         logits = torch.cat([network(x[i : i + 256]) for i in range(0, len(x), 256)])
     loss = nn.functional.cross_entropy(logits, y).item()
-    pred = logits.argmax(1).numpy()
-    truth = y.numpy()
-    accuracy = float((pred == truth).mean())
-    f1 = float(f1_score(truth, pred, average="macro", labels=np.unique(truth), zero_division=0))
-    return loss, accuracy, f1
+    truth, pred = track_level(torch.softmax(logits, 1).numpy(), y.numpy(), track)
+    return loss, float((truth == pred).mean()), macro_f1(truth, pred)
 
 
 def run(params: Params, layout: Layout) -> GenreModel:
@@ -42,7 +42,7 @@ def run(params: Params, layout: Layout) -> GenreModel:
     torch.manual_seed(tp.seed)
     generator = torch.Generator().manual_seed(tp.seed)
     x_train, y_train, _ = load_split(layout, "train")
-    x_val, y_val, _ = load_split(layout, "val")
+    x_val, y_val, track_val = load_split(layout, "val")
     x_train, y_train = torch.from_numpy(x_train), torch.from_numpy(y_train)
     x_val, y_val = torch.from_numpy(x_val), torch.from_numpy(y_val)
 
@@ -72,7 +72,7 @@ def run(params: Params, layout: Layout) -> GenreModel:
                 loss.backward()
                 optimizer.step()
                 total += loss.item() * len(batch)
-            val_loss, val_acc, val_f1 = _evaluate(network, x_val, y_val)
+            val_loss, val_acc, val_f1 = _validate(network, x_val, y_val, track_val)
             for name, value in (
                 ("train/loss", total / len(x_train)),
                 ("val/loss", val_loss),
@@ -89,11 +89,12 @@ def run(params: Params, layout: Layout) -> GenreModel:
                 val_acc,
                 val_f1,
             )
-            if val_f1 > best_f1 or (val_f1 == best_f1 and val_loss < best_loss - tp.min_delta):
+            better_f1 = val_f1 > best_f1 + tp.min_delta
+            if better_f1 or (val_f1 >= best_f1 and val_loss < best_loss - tp.min_delta):
                 best_f1, best_loss, best_epoch = val_f1, val_loss, epoch
                 best_state = copy.deepcopy(network.state_dict())
             elif epoch - best_epoch >= tp.patience:
-                log.info("early stop: no val F1 gain for %d epochs", tp.patience)
+                log.info("early stop: no val progress for %d epochs", tp.patience)
                 break
         live.summary["best_epoch"] = best_epoch
         live.summary["best_val_f1_macro"] = best_f1

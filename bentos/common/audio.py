@@ -22,7 +22,8 @@ from bentos.common.settings import AudioLimits
 
 # ffmpeg demuxers for the audio formats we accept (mov covers mp4/m4a, matroska covers webm).
 AUDIO_DEMUXERS = "wav,w64,mp3,ogg,flac,mov,matroska,aac,aiff,au,caf,ape,wv,amr,oga,opus"
-DECODE_TIMEOUT_S = 300
+# Below the services' 120 s traffic timeout, so no decode outlives its request.
+DECODE_TIMEOUT_S = 90
 
 
 @dataclass(frozen=True)
@@ -61,13 +62,15 @@ SIGNATURES = (
 
 
 def sniff_container(head: bytes) -> str | None:
-    """Name the audio container a file's first bytes announce, if any."""
+    """Name the audio container a file's first bytes announce, if any.
+
+    Only unambiguous signatures count. A bare MPEG frame sync (0xFFE) is not one: text in
+    UTF-16 or random bytes start that way too, and such input is not audio.
+    """
     if head[:4] in (b"RIFF", b"RF64") and head[8:12] == b"WAVE":
         return "WAV"
     if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
         return "AIFF"
-    if len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0:
-        return "MP3/AAC"  # MPEG audio or ADTS frame sync
     for offset, magic, name in SIGNATURES:
         if head[offset : offset + len(magic)] == magic:
             return name
@@ -138,6 +141,8 @@ def _decode_file(path: Path, sample_rate: int, channels: int, limits: AudioLimit
         raise EmptyAudio("the file contains no audio samples")
     frames = pcm.size // channels
     samples = pcm[: frames * channels].reshape(frames, channels).T.copy()
+    if not np.isfinite(samples).all():
+        raise CorruptAudio("the audio contains invalid samples (NaN or infinite values)")
     if frames > limits.max_seconds * sample_rate:
         raise AudioTooLong(
             f"the audio is longer than the limit of {limits.max_seconds:g} s (AUDIO_MAX_SECONDS)"

@@ -28,6 +28,9 @@ class FeatureConfig(BaseModel):
     top_db: float = Field(80.0, gt=0)
     window_seconds: float = Field(5.0, gt=0, description="length of one analysed window")
     window_hop_seconds: float = Field(5.0, gt=0, description="step between windows at serving")
+    silence_dbfs: float = Field(
+        -60.0, le=0, description="windows quieter than this RMS level are not analysed"
+    )
 
     @model_validator(mode="after")
     def _check_band(self) -> FeatureConfig:
@@ -79,6 +82,20 @@ def cut_windows(samples: np.ndarray, window: int, hop: int) -> np.ndarray:
         n = window
     starts = window_starts(n, window, hop)
     return np.stack([samples[:, s : s + window] for s in starts]).astype(np.float32, copy=False)
+
+
+def drop_silent(windows: np.ndarray, silence_dbfs: float) -> np.ndarray:
+    """Keep windows louder than ``silence_dbfs`` (RMS); always keep at least the loudest.
+
+    Per-window dB scaling would turn digital silence (intros, fade-outs, gaps) into a
+    flat image that weighs on the average like music does.
+    """
+    rms = np.sqrt(np.mean(np.square(windows, dtype=np.float64), axis=(1, 2)))
+    level = 20 * np.log10(np.maximum(rms, 1e-12))
+    keep = level > silence_dbfs
+    if not keep.any():
+        keep[int(level.argmax())] = True
+    return windows[keep]
 
 
 def mel_filterbank(config: FeatureConfig) -> torch.Tensor:
@@ -155,7 +172,7 @@ def window_features(
     """
     extractor = extractor or LogMel(config)
     hop = round((hop_seconds or config.window_hop_seconds) * config.sample_rate)
-    windows = cut_windows(samples, config.window_samples, hop)
+    windows = drop_silent(cut_windows(samples, config.window_samples, hop), config.silence_dbfs)
     parts = []
     with torch.inference_mode():
         for i in range(0, len(windows), chunk):

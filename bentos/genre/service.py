@@ -27,14 +27,14 @@ from bentos.genre.settings import GenreSettings
 from bentos.genre.store import ensure_model
 
 SETTINGS = GenreSettings()
-ensure_model(SETTINGS.model_tag)
+MODEL_TAG = ensure_model(SETTINGS.model_tag)  # the exact version, for both services
 
 
 @bentoml.service(name="genre-classifier", workers=1, traffic={"timeout": 120})
 class GenreClassifier:
     """The network, loaded once; classifies batches of feature windows."""
 
-    model_ref = bentoml.models.BentoModel(SETTINGS.model_tag)
+    model_ref = bentoml.models.BentoModel(MODEL_TAG)
 
     def __init__(self) -> None:
         if SETTINGS.torch_threads:
@@ -52,11 +52,12 @@ class GenreClassifier:
         return self.model.window_probabilities(np.asarray(windows, dtype=np.float32))
 
 
-@bentoml.service(name="genre", traffic={"timeout": 120})
+# max_concurrency bounds the decodes in flight (each holds a song's PCM in memory).
+@bentoml.service(name="genre", traffic={"timeout": 120, "max_concurrency": 32})
 class Genre:
     """Front API: validates and decodes the upload, cuts windows, averages the answers."""
 
-    model_ref = bentoml.models.BentoModel(SETTINGS.model_tag)
+    model_ref = bentoml.models.BentoModel(MODEL_TAG)
     classifier = bentoml.depends(GenreClassifier)
 
     def __init__(self) -> None:

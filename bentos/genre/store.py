@@ -22,14 +22,17 @@ def model_exists(tag: str) -> bool:
     return True
 
 
-def ensure_model(tag: str) -> None:
-    """Make sure ``tag`` resolves in the model store, or fail with what to do.
+def ensure_model(tag: str) -> str:
+    """Resolve ``tag`` (``genre:latest`` included) to the exact version in the model store.
 
-    With the ``smoke`` profile, a missing ``<name>:latest`` is trained on first use from
-    the synthetic source (a minute on a laptop); its predictions are meaningless.
+    Both genre services use the exact version, so a model registered while they start
+    cannot pair one version's features with another's weights. With the ``smoke``
+    profile, a missing ``<name>:latest`` is trained on first use from the synthetic
+    source (about 30 s); its predictions are meaningless. Otherwise a missing model fails
+    with what to do.
     """
     if model_exists(tag):
-        return
+        return str(bentoml.models.get(tag).tag)
     name, _, version = tag.partition(":")
     store = os.environ.get("BENTOML_HOME", "~/bentoml")
     if MarketplaceSettings().profile is not Profile.SMOKE or version not in ("", "latest"):
@@ -48,3 +51,4 @@ def ensure_model(tag: str) -> None:
         if not model_exists(tag):
             log.warning("smoke profile: no %s model, training one on synthetic data", name)
             train_smoke_model(name)
+    return str(bentoml.models.get(tag).tag)

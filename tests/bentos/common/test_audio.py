@@ -116,3 +116,20 @@ def test_client_errors_have_distinct_statuses() -> None:
     errors = [EmptyAudio("x"), AudioTooLarge("x"), NotAudio("x"), CorruptAudio("x")]
     assert [int(e.status) for e in errors] == [400, 413, 415, 422]
     assert AudioTooLong("x").to_body() == {"error": "audio_too_long", "detail": "x"}
+
+
+def test_text_in_utf16_is_not_audio() -> None:
+    text = "\ufeffThese are lyrics saved as UTF-16, not a song.\n".encode("utf-16-le")
+    with pytest.raises(NotAudio):
+        decode_audio(text * 20, sample_rate=16000, channels=1)
+
+
+def test_non_finite_samples_are_corrupt(tmp_path: Path) -> None:
+    samples = np.sin(np.linspace(0, 100, 16000)).astype("<f4")
+    samples[5000:5010] = np.nan
+    raw = tmp_path / "nan.f32"
+    raw.write_bytes(samples.tobytes())
+    wav = tmp_path / "nan.wav"
+    ffmpeg("-f", "f32le", "-ar", "16000", "-ac", "1", "-i", str(raw), "-c:a", "pcm_f32le", str(wav))
+    with pytest.raises(CorruptAudio, match="NaN"):
+        decode_audio(wav, sample_rate=16000, channels=1)

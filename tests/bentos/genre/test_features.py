@@ -84,3 +84,12 @@ def test_logmel_is_a_batchable_module() -> None:
     waves = torch.randn(4, 1, CONFIG.window_samples)
     out = LogMel(CONFIG)(waves)
     assert out.shape == (4, 1, CONFIG.n_mels, CONFIG.frames_per_window)
+
+
+def test_silent_windows_are_not_analysed() -> None:
+    rng = np.random.default_rng(2)
+    music = 0.3 * rng.standard_normal((1, 22050 * 10)).astype(np.float32)
+    silence = np.zeros((1, 22050 * 10), np.float32)
+    song = np.concatenate([silence, music, 1e-5 * music], axis=1)  # intro, song, fade
+    assert len(window_features(song, CONFIG)) == 2
+    assert len(window_features(silence, CONFIG)) == 1  # all silent: still one answer
