@@ -55,6 +55,7 @@ train: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/genre_throughput.py
+	$(BIN)/python bench/lyrics_throughput.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

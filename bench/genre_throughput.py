@@ -14,7 +14,6 @@ the smoke model first. Random or synthetic weights time the same as trained ones
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import platform
@@ -25,8 +24,7 @@ from pathlib import Path
 
 import httpx
 import numpy as np
-
-ROOT = Path(__file__).resolve().parents[1]
+from loadgen import compare_batching, print_comparison
 
 
 def make_clips(count: int, seconds: float) -> list[bytes]:
@@ -47,37 +45,15 @@ def make_clips(count: int, seconds: float) -> list[bytes]:
     return clips
 
 
-async def load(url: str, clips: list[bytes], clients: int, requests: int) -> dict[str, float]:
-    latencies: list[float] = []
-    windows = 0
-    counter = iter(range(requests))
+def sender(clips: list[bytes]):
+    async def send(http: httpx.AsyncClient, i: int, url: str) -> int:
+        response = await http.post(
+            f"{url}/detect", files={"audio": ("clip.mp3", clips[i % len(clips)])}
+        )
+        response.raise_for_status()
+        return int(response.json()["windows"])
 
-    async def client(http: httpx.AsyncClient) -> None:
-        nonlocal windows
-        for i in counter:
-            start = time.perf_counter()
-            response = await http.post(
-                f"{url}/detect", files={"audio": ("clip.mp3", clips[i % len(clips)])}
-            )
-            response.raise_for_status()
-            latencies.append(time.perf_counter() - start)
-            windows += response.json()["windows"]
-
-    async with httpx.AsyncClient(timeout=300) as http:
-        for clip in clips[:2]:  # warm-up, not measured
-            (await http.post(f"{url}/detect", files={"audio": ("w.mp3", clip)})).raise_for_status()
-        start = time.perf_counter()
-        await asyncio.gather(*(client(http) for _ in range(clients)))
-        wall = time.perf_counter() - start
-    lat = np.array(latencies)
-    return {
-        "requests": len(lat),
-        "wall_s": wall,
-        "req_per_s": len(lat) / wall,
-        "windows_per_s": windows / wall,
-        "p50_ms": float(np.percentile(lat, 50) * 1000),
-        "p95_ms": float(np.percentile(lat, 95) * 1000),
-    }
+    return send
 
 
 def _ms(fn, repeat: int = 10) -> float:
@@ -131,7 +107,6 @@ def main() -> None:
     os.environ.setdefault("BENTOML_DO_NOT_TRACK", "True")
     from bentos.genre.settings import GenreSettings
     from bentos.genre.store import ensure_model
-    from pipeline_client.local_stack import serve
 
     tag = GenreSettings().model_tag
     ensure_model(tag)
@@ -142,23 +117,15 @@ def main() -> None:
         f"({platform.processor() or platform.machine()})"
     )
 
-    results = {}
-    for mode, batching in (("batched", "true"), ("unbatched", "false")):
-        env = {"GENRE_BATCHING": batching, "GENRE_MODEL_TAG": tag}
-        with serve("bentos.genre.service:Genre", env=env, cwd=ROOT) as url:
-            results[mode] = asyncio.run(load(url, clips, args.clients, args.requests))
-
-    print(f"\n{'mode':<10} {'req/s':>8} {'windows/s':>10} {'p50 ms':>9} {'p95 ms':>9}")
-    for mode, r in results.items():
-        print(
-            f"{mode:<10} {r['req_per_s']:8.2f} {r['windows_per_s']:10.1f} "
-            f"{r['p50_ms']:9.0f} {r['p95_ms']:9.0f}"
-        )
-    b, u = results["batched"], results["unbatched"]
-    print(
-        f"\nbatched / unbatched: throughput x{b['req_per_s'] / u['req_per_s']:.2f}, "
-        f"p50 x{b['p50_ms'] / u['p50_ms']:.2f}, p95 x{b['p95_ms'] / u['p95_ms']:.2f}"
+    results = compare_batching(
+        "bentos.genre.service:Genre",
+        "GENRE_BATCHING",
+        sender(clips),
+        args.clients,
+        args.requests,
+        env={"GENRE_MODEL_TAG": tag},
     )
+    print_comparison(results, "windows")
     cost = stage_breakdown(clips[0], tag)
     results["breakdown"] = cost
     print(

@@ -55,3 +55,13 @@ class NotAudio(ClientError):
 class CorruptAudio(ClientError):
     status = HTTPStatus.UNPROCESSABLE_ENTITY
     code = "corrupt_audio"
+
+
+class EmptyText(ClientError):
+    status = HTTPStatus.BAD_REQUEST
+    code = "empty_text"
+
+
+class TextTooLong(ClientError):
+    status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    code = "text_too_long"

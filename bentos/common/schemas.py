@@ -30,3 +30,27 @@ class GenreResult(BaseModel):
     windows: int = Field(ge=1, description="number of audio windows analysed and averaged")
     duration: float = Field(ge=0, description="duration of the decoded audio, in seconds")
     model: str = Field(description="tag of the model that answered, e.g. genre:abc123")
+
+
+Emotion = Literal["joy", "sadness", "anger", "surprise", "disgust", "fear", "others"]
+EMOTIONS: tuple[str, ...] = get_args(Emotion)
+Sentiment = Literal["POS", "NEU", "NEG"]
+
+
+class Keyword(BaseModel):
+    word: str = Field(description="a lemma of the lyrics")
+    score: float = Field(ge=0, le=1, description="TF-IDF over the lines; the top keyword is 1")
+
+
+class LyricsResult(BaseModel):
+    """Answer of the lyrics service's ``POST /analyze``."""
+
+    language: str = Field(description="language of the text, as given or detected")
+    language_detected: bool = Field(description="true when the language was detected")
+    model_language: str = Field(description="language of the emotion and sentiment models used")
+    note: str | None = Field(None, description="e.g. that a fallback model was used")
+    emotions: dict[Emotion, float] = Field(description="probability of each emotion; sum 1")
+    emotion: Emotion = Field(description="the most probable emotion other than 'others'")
+    sentiment: dict[Sentiment, float] = Field(description="POS / NEU / NEG probabilities")
+    keywords: list[Keyword] = Field(max_length=50, description="at most 10 by default")
+    chunks: int = Field(ge=1, description="pieces the text was split into for the models")

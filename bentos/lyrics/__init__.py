@@ -1,0 +1,1 @@
+"""Lyrics analysis service: emotions, sentiment, language and keywords."""
