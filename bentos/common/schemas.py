@@ -54,3 +54,10 @@ class LyricsResult(BaseModel):
     sentiment: dict[Sentiment, float] = Field(description="POS / NEU / NEG probabilities")
     keywords: list[Keyword] = Field(max_length=50, description="at most 10 by default")
     chunks: int = Field(ge=1, description="pieces the text was split into for the models")
+
+
+class SummaryResult(BaseModel):
+    """Answer of the summarize service's ``POST /summarize``."""
+
+    summary: str = Field(description="the summary, at most max_words words")
+    chunks: int = Field(ge=1, description="pieces the text was cut into for the model")

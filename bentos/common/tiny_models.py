@@ -39,16 +39,23 @@ def wordpiece_tokenizer(max_length: int = 128, vocab_size: int = 400):
     tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
     tok.normalizer = normalizers.BertNormalizer(lowercase=True)
     tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tok.train_from_iterator(CORPUS, trainers.WordPieceTrainer(vocab_size=vocab_size,
-                                                              special_tokens=special))
+    tok.train_from_iterator(
+        CORPUS, trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=special)
+    )
     cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
     tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]",
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B [SEP]",
         special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)],
     )
     return PreTrainedTokenizerFast(
-        tokenizer_object=tok, model_max_length=max_length, unk_token="[UNK]",
-        pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]",
+        tokenizer_object=tok,
+        model_max_length=max_length,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
     )
 
 
@@ -61,12 +68,18 @@ def byte_bpe_tokenizer(max_length: int = 256, vocab_size: int = 600):
     tok = ByteLevelBPETokenizer()
     tok.train_from_iterator(CORPUS, vocab_size=vocab_size, special_tokens=special)
     tok.post_processor = processors.TemplateProcessing(
-        single="<s> $A </s>", pair="<s> $A </s> $B </s>",
+        single="<s> $A </s>",
+        pair="<s> $A </s> $B </s>",
         special_tokens=[("<s>", tok.token_to_id("<s>")), ("</s>", tok.token_to_id("</s>"))],
     )
     return PreTrainedTokenizerFast(
-        tokenizer_object=tok._tokenizer, model_max_length=max_length, bos_token="<s>",
-        eos_token="</s>", unk_token="<unk>", pad_token="<pad>", mask_token="<mask>",
+        tokenizer_object=tok._tokenizer,
+        model_max_length=max_length,
+        bos_token="<s>",
+        eos_token="</s>",
+        unk_token="<unk>",
+        pad_token="<pad>",
+        mask_token="<mask>",
     )
 
 
@@ -78,9 +91,14 @@ def tiny_sequence_classifier(folder: Path, labels: list[str], max_length: int = 
     torch.manual_seed(0)
     tokenizer = wordpiece_tokenizer(max_length)
     config = BertConfig(
-        vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-        intermediate_size=64, max_position_embeddings=max_length + 2,
-        num_labels=len(labels), id2label=dict(enumerate(labels)),
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=max_length + 2,
+        num_labels=len(labels),
+        id2label=dict(enumerate(labels)),
         label2id={label: i for i, label in enumerate(labels)},
         pad_token_id=tokenizer.pad_token_id,
     )

@@ -8,52 +8,14 @@ every chunk is classified and the answers are averaged, weighted by chunk length
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 import numpy as np
 
+from bentos.common.text_chunks import Chunk, chunk_text
 from bentos.lyrics.settings import FALLBACK_LANGUAGE
 
 log = logging.getLogger(__name__)
 SPECIAL_TOKEN_MARGIN = 8  # pysentimiento's preprocessing may add a few tokens
-
-
-@dataclass(frozen=True)
-class Chunk:
-    text: str
-    tokens: int
-
-
-def chunk_text(text: str, count_tokens, max_tokens: int) -> list[Chunk]:
-    """Cut ``text`` into chunks of at most ``max_tokens`` tokens, at line breaks first."""
-    pieces: list[Chunk] = []
-    for line in (part.strip() for part in text.splitlines()):
-        if not line:
-            continue
-        n = count_tokens(line)
-        if n <= max_tokens:
-            pieces.append(Chunk(line, n))
-            continue
-        words: list[str] = []  # an over-long line: cut between words
-        for word in line.split():
-            if words and count_tokens(" ".join([*words, word])) > max_tokens:
-                joined = " ".join(words)
-                pieces.append(Chunk(joined, count_tokens(joined)))
-                words = []
-            words.append(word)
-        if words:
-            joined = " ".join(words)
-            pieces.append(Chunk(joined, count_tokens(joined)))
-    chunks: list[Chunk] = []
-    for piece in pieces:  # then pack consecutive lines up to the limit
-        if chunks:
-            merged = f"{chunks[-1].text}\n{piece.text}"
-            n = count_tokens(merged)
-            if n <= max_tokens:
-                chunks[-1] = Chunk(merged, n)
-                continue
-        chunks.append(piece)
-    return chunks
 
 
 def weighted_mean(probas: list[dict[str, float]], weights: list[int]) -> dict[str, float]:
@@ -100,8 +62,10 @@ class AffectModels:
 
     def _chunks(self, text: str, lang: str) -> list[Chunk]:
         tokenizer = self.analyzers[("emotion", lang)].tokenizer
-        longest = min(self.analyzers[(task, lang)].tokenizer.model_max_length
-                      for task in ("emotion", "sentiment"))
+        longest = min(
+            self.analyzers[(task, lang)].tokenizer.model_max_length
+            for task in ("emotion", "sentiment")
+        )
         limit = min(longest, 512) - SPECIAL_TOKEN_MARGIN
 
         def count(s: str) -> int:

@@ -109,7 +109,9 @@ class Lyrics:
             language=lang,
             language_detected=detected,
             model_language=model_lang,
-            note=None if model_lang == lang else (
+            note=None
+            if model_lang == lang
+            else (
                 f"no emotion or sentiment model for '{lang}'; analysed with the "
                 f"'{model_lang}' model"
             ),

@@ -28,5 +28,3 @@ def smoke_models() -> tuple[dict[str, str], dict[str, str]]:
         {lang: str(folders["emotion"]) for lang in EMOTION_MODELS},
         {lang: str(folders["sentiment"]) for lang in EMOTION_MODELS},
     )
-
-

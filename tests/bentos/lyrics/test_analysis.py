@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bentos.lyrics.affect import chunk_text, weighted_mean
+from bentos.common.text_chunks import chunk_text
+from bentos.lyrics.affect import weighted_mean
 from bentos.lyrics.keywords import extract_keywords
 from bentos.lyrics.language import detect_language
 

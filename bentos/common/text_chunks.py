@@ -1,0 +1,44 @@
+"""Cutting long texts into pieces a model can read whole (its token limit)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Chunk:
+    text: str
+    tokens: int
+
+
+def chunk_text(text: str, count_tokens: Callable[[str], int], max_tokens: int) -> list[Chunk]:
+    """Cut ``text`` into chunks of at most ``max_tokens`` tokens, at line breaks first."""
+    pieces: list[Chunk] = []
+    for line in (part.strip() for part in text.splitlines()):
+        if not line:
+            continue
+        n = count_tokens(line)
+        if n <= max_tokens:
+            pieces.append(Chunk(line, n))
+            continue
+        words: list[str] = []  # an over-long line: cut between words
+        for word in line.split():
+            if words and count_tokens(" ".join([*words, word])) > max_tokens:
+                joined = " ".join(words)
+                pieces.append(Chunk(joined, count_tokens(joined)))
+                words = []
+            words.append(word)
+        if words:
+            joined = " ".join(words)
+            pieces.append(Chunk(joined, count_tokens(joined)))
+    chunks: list[Chunk] = []
+    for piece in pieces:  # then pack consecutive lines up to the limit
+        if chunks:
+            merged = f"{chunks[-1].text}\n{piece.text}"
+            n = count_tokens(merged)
+            if n <= max_tokens:
+                chunks[-1] = Chunk(merged, n)
+                continue
+        chunks.append(piece)
+    return chunks

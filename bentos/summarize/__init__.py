@@ -1,0 +1,1 @@
+"""Summarisation service (BART): condenses long lyrics for the cover prompt."""

@@ -1,0 +1,84 @@
+"""Summarisation service: ``POST /summarize`` with ``{"text", "max_words"?}``.
+
+The front validates; ``SummarizerModel`` has one batchable API over texts, so texts of
+concurrent requests share the model's ``generate`` calls (adaptive batching).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import bentoml
+from annotated_types import Ge, Le
+from pydantic import BaseModel, Field
+
+from bentos.common.errors import ClientError, EmptyText, TextTooLong
+from bentos.common.schemas import SummaryResult
+from bentos.common.settings import MarketplaceSettings, Profile
+from bentos.summarize.settings import SummarizeSettings
+from bentos.summarize.summarizer import Summarizer
+
+SETTINGS = SummarizeSettings()
+
+
+class SummaryItem(BaseModel):
+    text: str
+    max_words: int
+
+
+def model_source() -> str:
+    if MarketplaceSettings().profile is Profile.SMOKE:
+        from bentos.summarize.smoke import smoke_model
+
+        return smoke_model()
+    return SETTINGS.model
+
+
+@bentoml.service(name="summarize-model", workers=1, traffic={"timeout": 300})
+class SummarizerModel:
+    """The seq2seq model, loaded once."""
+
+    def __init__(self) -> None:
+        self.summarizer = Summarizer(model_source(), num_beams=SETTINGS.num_beams)
+
+    @bentoml.api(
+        batchable=SETTINGS.batching,
+        batch_dim=0,
+        max_batch_size=SETTINGS.max_batch_size,
+        max_latency_ms=SETTINGS.max_latency_ms,
+    )
+    def summarize_batch(self, items: list[SummaryItem]) -> list[SummaryResult]:
+        results = self.summarizer.summarize([(i.text, i.max_words) for i in items])
+        return [SummaryResult(summary=s, chunks=n) for s, n in results]
+
+
+@bentoml.service(name="summarize", traffic={"timeout": 300, "max_concurrency": 64})
+class Summarize:
+    """Front API: validates the text, then summarises through the batchable API."""
+
+    model = bentoml.depends(SummarizerModel)
+
+    @bentoml.api(route="/summarize")
+    async def summarize(
+        self,
+        text: Annotated[str, Field(description="the text to summarise (any length)")],
+        max_words: Annotated[int, Ge(5), Le(500), Field(description="summary length")] = 60,
+    ) -> SummaryResult:
+        """Summary of a text; long texts are summarised in chunks, then summarised again.
+
+        Bad input answers 400 (empty text) or 413 (over ``SUMMARIZE_MAX_TEXT_CHARS``).
+        """
+        try:
+            if not text.strip():
+                raise EmptyText("the text is empty")
+            if len(text) > SETTINGS.max_text_chars:
+                raise TextTooLong(
+                    f"the text has {len(text)} characters; the limit is "
+                    f"{SETTINGS.max_text_chars} (SUMMARIZE_MAX_TEXT_CHARS)"
+                )
+        except ClientError as exc:
+            return exc.to_response()
+        (result,) = await self.model.to_async.summarize_batch(
+            [SummaryItem(text=text, max_words=max_words)]
+        )
+        return SummaryResult.model_validate(result)

@@ -1,0 +1,19 @@
+"""Settings of the summarize service (environment variables ``SUMMARIZE_*``)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SummarizeSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SUMMARIZE_", extra="ignore")
+
+    model: str = Field(
+        "philschmid/bart-large-cnn-samsum", description="hub id or local folder (seq2seq)"
+    )
+    max_text_chars: int = Field(50_000, ge=1)
+    num_beams: int = Field(4, ge=1, le=8)
+    batching: bool = True
+    max_batch_size: int = Field(16, ge=1, description="most texts in one model call")
+    max_latency_ms: int = Field(5000, ge=1)

@@ -1,0 +1,76 @@
+"""The summarize service over real HTTP with a tiny random BART (smoke profile)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import httpx
+import pytest
+
+from pipeline_client.local_stack import serve
+from tests.bentos.lyrics.test_analysis import LYRICS
+
+ROOT = Path(__file__).resolve().parents[3]
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def summarize_url(tmp_path_factory: pytest.TempPathFactory):
+    env = {
+        "MARKETPLACE_PROFILE": "smoke",
+        "MARKETPLACE_SMOKE_DIR": str(tmp_path_factory.mktemp("smoke")),
+        "SUMMARIZE_NUM_BEAMS": "1",
+    }
+    with serve("bentos.summarize.service:Summarize", env=env, cwd=ROOT) as url:
+        yield url
+
+
+def summarize(url: str, **body) -> httpx.Response:
+    return httpx.post(f"{url}/summarize", json=body, timeout=300)
+
+
+def test_summary_respects_max_words(summarize_url: str) -> None:
+    short = "\n".join(LYRICS.splitlines()[:3])  # fits the tiny model's 128 tokens
+    response = summarize(summarize_url, text=short, max_words=12)
+    assert response.status_code == 200
+    result = response.json()
+    assert isinstance(result["summary"], str)
+    assert len(result["summary"].split()) <= 12
+    assert result["chunks"] == 1
+
+
+def test_long_text_is_summarised_in_chunks(summarize_url: str) -> None:
+    result = summarize(summarize_url, text="\n".join([LYRICS] * 8), max_words=20).json()
+    assert result["chunks"] > 4
+    assert len(result["summary"].split()) <= 20
+
+
+def test_bad_input_gets_its_4xx(summarize_url: str) -> None:
+    empty = summarize(summarize_url, text="   ")
+    assert empty.status_code == 400 and empty.json()["error"] == "empty_text"
+    assert summarize(summarize_url, text="la " * 20_000).status_code == 413
+    assert summarize(summarize_url, text="ok", max_words=1).status_code == 400
+    assert summarize(summarize_url, text="ok", max_words=10_000).status_code == 400
+    assert summarize(summarize_url).status_code == 400
+
+
+def test_concurrent_requests(summarize_url: str) -> None:
+    async def run() -> list[httpx.Response]:
+        async with httpx.AsyncClient(timeout=300) as client:
+            return await asyncio.gather(
+                *(
+                    client.post(f"{summarize_url}/summarize", json={"text": t, "max_words": w})
+                    for t, w in ((LYRICS, 8), ("\n".join([LYRICS] * 4), 15), ("Short text.", 5))
+                )
+            )
+
+    results = [r.json() for r in asyncio.run(run())]
+    assert all(
+        len(r["summary"].split()) <= w for r, w in zip(results, (8, 15, 5), strict=True)
+    )
+    assert results[1]["chunks"] > results[0]["chunks"]
+
+
+def test_docs_json_lists_summarize(summarize_url: str) -> None:
+    assert "/summarize" in httpx.get(f"{summarize_url}/docs.json", timeout=10).json()["paths"]
