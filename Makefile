@@ -9,6 +9,8 @@ PROFILE ?= full
 SERVICE ?= genre
 PORT ?= 3000
 PYTEST_ARGS ?=
+# Without triton (see pyproject.toml's speech extra).
+WHISPER := openai-whisper==20250625
 
 # No usage tracking: these machines reach package registries only.
 export BENTOML_DO_NOT_TRACK := True
@@ -25,6 +27,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q torch==2.13.0
 	$(BIN)/python -m pip install -q -e ".[all]"
+	$(BIN)/python -m pip install -q --no-deps $(WHISPER)
 	@touch $@
 
 demo: $(STAMP)
@@ -55,6 +58,7 @@ train: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/genre_throughput.py
+	$(BIN)/python bench/transcribe_throughput.py
 	$(BIN)/python bench/lyrics_throughput.py
 
 clean:

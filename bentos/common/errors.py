@@ -65,3 +65,8 @@ class EmptyText(ClientError):
 class TextTooLong(ClientError):
     status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
     code = "text_too_long"
+
+
+class UnknownLanguage(ClientError):
+    status = HTTPStatus.BAD_REQUEST
+    code = "unknown_language"

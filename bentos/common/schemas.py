@@ -61,3 +61,22 @@ class SummaryResult(BaseModel):
 
     summary: str = Field(description="the summary, at most max_words words")
     chunks: int = Field(ge=1, description="pieces the text was cut into for the model")
+
+
+class Segment(BaseModel):
+    start: float = Field(ge=0, description="seconds from the start of the audio")
+    end: float = Field(ge=0)
+    text: str
+
+
+class TranscriptResult(BaseModel):
+    """Answer of the transcribe service's ``POST /transcribe``."""
+
+    text: str = Field(description="the whole transcript; empty when no_speech")
+    language: str = Field(description="ISO 639-1 code, as given or detected")
+    language_probability: float = Field(ge=0, le=1, description="1.0 when given")
+    duration: float = Field(ge=0, description="seconds of audio")
+    segments: list[Segment]
+    no_speech: bool = Field(description="true for instrumental or silent audio")
+    windows: int = Field(ge=0, description="30 s windows decoded")
+    model: str

@@ -12,5 +12,7 @@ class GenreSettings(BaseSettings):
     model_tag: str = Field("genre:latest", description="BentoML model store tag to serve")
     batching: bool = Field(True, description="adaptive batching of windows across requests")
     max_batch_size: int = Field(128, ge=1, description="most windows in one forward pass")
-    max_latency_ms: int = Field(2000, ge=1, description="batching latency budget")
+    max_latency_ms: int = Field(
+        10_000, ge=1, description="batching latency budget; beyond it requests get 503"
+    )
     torch_threads: int = Field(0, ge=0, description="torch CPU threads; 0 = all cores")

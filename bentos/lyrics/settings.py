@@ -33,4 +33,6 @@ class LyricsSettings(BaseSettings):
     max_keywords: int = Field(10, ge=1, le=50)
     batching: bool = True
     max_batch_size: int = Field(64, ge=1, description="most texts in one model call")
-    max_latency_ms: int = Field(2000, ge=1)
+    max_latency_ms: int = Field(
+        30_000, ge=1, description="batching latency budget; beyond it requests get 503"
+    )

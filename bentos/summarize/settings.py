@@ -16,4 +16,6 @@ class SummarizeSettings(BaseSettings):
     num_beams: int = Field(4, ge=1, le=8)
     batching: bool = True
     max_batch_size: int = Field(16, ge=1, description="most texts in one model call")
-    max_latency_ms: int = Field(5000, ge=1)
+    max_latency_ms: int = Field(
+        60_000, ge=1, description="batching latency budget; beyond it requests get 503"
+    )

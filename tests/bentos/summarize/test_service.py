@@ -66,9 +66,7 @@ def test_concurrent_requests(summarize_url: str) -> None:
             )
 
     results = [r.json() for r in asyncio.run(run())]
-    assert all(
-        len(r["summary"].split()) <= w for r, w in zip(results, (8, 15, 5), strict=True)
-    )
+    assert all(len(r["summary"].split()) <= w for r, w in zip(results, (8, 15, 5), strict=True))
     assert results[1]["chunks"] > results[0]["chunks"]
 
 

@@ -1,0 +1,1 @@
+"""Transcription service (openai-whisper): the lyrics of a song, with timestamps."""

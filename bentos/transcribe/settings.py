@@ -1,0 +1,21 @@
+"""Settings of the transcribe service (environment variables ``TRANSCRIBE_*``)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class TranscribeSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TRANSCRIBE_", extra="ignore")
+
+    model: str = Field(
+        "base", description="whisper model name (tiny ... large-v3, turbo) or checkpoint path"
+    )
+    download_root: str | None = Field(None, description="where named models are cached")
+    beam_size: int | None = Field(None, ge=1, le=10, description="None: greedy decoding")
+    batching: bool = True
+    max_batch_size: int = Field(16, ge=1, description="most 30 s windows in one decode")
+    max_latency_ms: int = Field(
+        120_000, ge=1, description="batching latency budget; beyond it requests get 503"
+    )
