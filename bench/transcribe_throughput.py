@@ -9,7 +9,7 @@ latency, the ratios, and the real-time factor (audio seconds per wall-clock seco
 The default smoke profile uses a tiny random Whisper: decoding is greedy and the inputs
 are the same, so both modes decode exactly the same tokens (the script checks that the
 transcripts are identical), which makes the timing comparison fair although the text is
-noise. For real figures set ``MARKETPLACE_PROFILE=full`` and ``TRANSCRIBE_MODEL``.
+noise. For real figures set ``MARKETPLACE_PROFILE=full`` and ``WHISPER_MODEL``.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -10,7 +10,9 @@ class TranscribeSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TRANSCRIBE_", extra="ignore")
 
     model: str = Field(
-        "base", description="whisper model name (tiny ... large-v3, turbo) or checkpoint path"
+        "base",
+        validation_alias=AliasChoices("WHISPER_MODEL", "TRANSCRIBE_MODEL"),
+        description="WHISPER_MODEL: a Whisper name (tiny ... large-v3, turbo) or a checkpoint",
     )
     download_root: str | None = Field(None, description="where named models are cached")
     beam_size: int | None = Field(None, ge=1, le=10, description="None: greedy decoding")
