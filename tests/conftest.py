@@ -98,5 +98,17 @@ def synthetic_clip(tmp_path_factory: pytest.TempPathFactory):
     return make
 
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def serve_smoke(target: str, tmp_path_factory: pytest.TempPathFactory, **env: str):
+    """Serve ``target`` on the smoke profile with its tiny models in a fresh folder."""
+    from pipeline_client.local_stack import serve
+
+    smoke = str(tmp_path_factory.mktemp("smoke"))
+    env = {"MARKETPLACE_PROFILE": "smoke", "MARKETPLACE_SMOKE_DIR": smoke, **env}
+    return serve(target, env=env, cwd=ROOT)
+
+
 def rms(x: np.ndarray) -> float:
     return float(np.sqrt(np.mean(np.square(x))))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, Field
 
@@ -11,6 +11,13 @@ Genre = Literal[
     "Jazz", "Metal", "Pop", "Reggae", "Rock",
 ]  # fmt: skip
 GENRES: tuple[str, ...] = get_args(Genre)
+
+
+# A request's optional language: an ISO 639-1 code (639-3 accepted), detected when absent.
+OptionalLanguage = Annotated[
+    str | None,
+    Field(None, pattern=r"^[a-z]{2,3}$", description="ISO 639-1 code; detected if absent"),
+]
 
 
 class ErrorBody(BaseModel):

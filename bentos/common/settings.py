@@ -25,6 +25,25 @@ class MarketplaceSettings(BaseSettings):
     profile: Profile = Profile.FULL
 
 
+class BatchingSettings(BaseSettings):
+    """Adaptive batching of a service's batchable API; each service sets its defaults."""
+
+    batching: bool = Field(True, description="share model calls across requests")
+    max_batch_size: int = Field(32, ge=1, description="most items in one model call")
+    max_latency_ms: int = Field(
+        10_000, ge=1, description="batching latency budget; beyond it requests get 503"
+    )
+
+    def batchable_api(self) -> dict[str, object]:
+        """Keyword arguments of ``@bentoml.api`` for the service's batchable API."""
+        return {
+            "batchable": self.batching,
+            "batch_dim": 0,
+            "max_batch_size": self.max_batch_size,
+            "max_latency_ms": self.max_latency_ms,
+        }
+
+
 class AudioLimits(BaseSettings):
     """Limits on uploaded audio, enforced before and while decoding."""
 

@@ -41,12 +41,7 @@ class GenreClassifier:
             torch.set_num_threads(SETTINGS.torch_threads)
         self.model = GenreModel.load(self.model_ref.path)
 
-    @bentoml.api(
-        batchable=SETTINGS.batching,
-        batch_dim=0,
-        max_batch_size=SETTINGS.max_batch_size,
-        max_latency_ms=SETTINGS.max_latency_ms,
-    )
+    @bentoml.api(**SETTINGS.batchable_api())
     def classify(self, windows: np.ndarray) -> np.ndarray:
         """Softmax probabilities ``(windows, genres)`` for ``(windows, C, mels, frames)``."""
         return self.model.window_probabilities(np.asarray(windows, dtype=np.float32))

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from bentos.common.settings import BatchingSettings
 
 
-class GenreSettings(BaseSettings):
+class GenreSettings(BatchingSettings):
     model_config = SettingsConfigDict(env_prefix="GENRE_", extra="ignore")
 
     model_tag: str = Field("genre:latest", description="BentoML model store tag to serve")
-    batching: bool = Field(True, description="adaptive batching of windows across requests")
+    torch_threads: int = Field(0, ge=0, description="torch CPU threads; 0 = all cores")
     max_batch_size: int = Field(128, ge=1, description="most windows in one forward pass")
     max_latency_ms: int = Field(
         10_000, ge=1, description="batching latency budget; beyond it requests get 503"
     )
-    torch_threads: int = Field(0, ge=0, description="torch CPU threads; 0 = all cores")

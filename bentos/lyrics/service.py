@@ -14,7 +14,7 @@ import bentoml
 from pydantic import BaseModel, Field
 
 from bentos.common.errors import ClientError, EmptyText, TextTooLong
-from bentos.common.schemas import LyricsResult
+from bentos.common.schemas import LyricsResult, OptionalLanguage
 from bentos.common.settings import MarketplaceSettings, Profile
 from bentos.lyrics.affect import AffectModels
 from bentos.lyrics.keywords import extract_keywords
@@ -50,12 +50,7 @@ class LyricsAffect:
     def __init__(self) -> None:
         self.models = AffectModels(*model_sources())
 
-    @bentoml.api(
-        batchable=SETTINGS.batching,
-        batch_dim=0,
-        max_batch_size=SETTINGS.max_batch_size,
-        max_latency_ms=SETTINGS.max_latency_ms,
-    )
+    @bentoml.api(**SETTINGS.batchable_api())
     def analyze_batch(self, items: list[AffectItem]) -> list[AffectScores]:
         results = self.models.analyze([(item.text, item.language) for item in items])
         return [AffectScores(**r) for r in results]
@@ -80,10 +75,7 @@ class Lyrics:
     async def analyze(
         self,
         text: Annotated[str, Field(description="the lyrics (line breaks help keywords)")],
-        language: Annotated[
-            str | None,
-            Field(None, pattern=r"^[a-z]{2}$", description="ISO 639-1 code; detected if absent"),
-        ] = None,
+        language: OptionalLanguage = None,
     ) -> LyricsResult:
         """Emotions, sentiment, language and keywords of a whole text.
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from bentos.common.settings import BatchingSettings
 
 # pysentimiento's own models for the languages it supports (the `full` profile).
 EMOTION_MODELS = {
@@ -21,7 +23,7 @@ SENTIMENT_MODELS = {
 FALLBACK_LANGUAGE = "en"
 
 
-class LyricsSettings(BaseSettings):
+class LyricsSettings(BatchingSettings):
     model_config = SettingsConfigDict(env_prefix="LYRICS_", extra="ignore")
 
     emotion_models: dict[str, str] = Field(
@@ -31,7 +33,6 @@ class LyricsSettings(BaseSettings):
     sentiment_models: dict[str, str] = Field(default_factory=lambda: dict(SENTIMENT_MODELS))
     max_text_chars: int = Field(20_000, ge=1, description="longest accepted text")
     max_keywords: int = Field(10, ge=1, le=50)
-    batching: bool = True
     max_batch_size: int = Field(64, ge=1, description="most texts in one model call")
     max_latency_ms: int = Field(
         30_000, ge=1, description="batching latency budget; beyond it requests get 503"

@@ -41,12 +41,7 @@ class SummarizerModel:
     def __init__(self) -> None:
         self.summarizer = Summarizer(model_source(), num_beams=SETTINGS.num_beams)
 
-    @bentoml.api(
-        batchable=SETTINGS.batching,
-        batch_dim=0,
-        max_batch_size=SETTINGS.max_batch_size,
-        max_latency_ms=SETTINGS.max_latency_ms,
-    )
+    @bentoml.api(**SETTINGS.batchable_api())
     def summarize_batch(self, items: list[SummaryItem]) -> list[SummaryResult]:
         results = self.summarizer.summarize([(i.text, i.max_words) for i in items])
         return [SummaryResult(summary=s, chunks=n) for s, n in results]

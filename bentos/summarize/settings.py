@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from bentos.common.settings import BatchingSettings
 
 
-class SummarizeSettings(BaseSettings):
+class SummarizeSettings(BatchingSettings):
     model_config = SettingsConfigDict(env_prefix="SUMMARIZE_", extra="ignore")
 
     model: str = Field(
@@ -14,7 +16,6 @@ class SummarizeSettings(BaseSettings):
     )
     max_text_chars: int = Field(50_000, ge=1)
     num_beams: int = Field(4, ge=1, le=8)
-    batching: bool = True
     max_batch_size: int = Field(16, ge=1, description="most texts in one model call")
     max_latency_ms: int = Field(
         60_000, ge=1, description="batching latency budget; beyond it requests get 503"

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from bentos.common.audio import decode_audio
 from bentos.common.errors import ClientError, UnknownLanguage
-from bentos.common.schemas import Segment, TranscriptResult
+from bentos.common.schemas import OptionalLanguage, Segment, TranscriptResult
 from bentos.common.settings import AudioLimits, MarketplaceSettings, Profile
 from bentos.transcribe.engine import N_FRAMES, WhisperEngine, window_mel
 from bentos.transcribe.settings import TranscribeSettings
@@ -62,14 +62,6 @@ def _mels(items: list[MelWindow], n_mels: int) -> np.ndarray:
     )
 
 
-BATCH = {
-    "batchable": SETTINGS.batching,
-    "batch_dim": 0,
-    "max_batch_size": SETTINGS.max_batch_size,
-    "max_latency_ms": SETTINGS.max_latency_ms,
-}
-
-
 @bentoml.service(name="whisper", workers=1, traffic={"timeout": 600})
 class Whisper:
     """The Whisper model, loaded once (fp16 on CUDA, fp32 on CPU)."""
@@ -84,11 +76,11 @@ class Whisper:
             name=Path(self.source).name, n_mels=self.engine.n_mels, languages=self.engine.languages
         )
 
-    @bentoml.api(**BATCH)
+    @bentoml.api(**SETTINGS.batchable_api())
     def detect_batch(self, windows: list[MelWindow]) -> list[dict[str, float]]:
         return self.engine.detect_language(_mels(windows, self.engine.n_mels))
 
-    @bentoml.api(**BATCH)
+    @bentoml.api(**SETTINGS.batchable_api())
     def decode_batch(self, windows: list[MelWindow]) -> list[WindowTranscript]:
         results = self.engine.decode(
             _mels(windows, self.engine.n_mels),
@@ -112,10 +104,7 @@ class Transcribe:
     async def transcribe(
         self,
         audio: Annotated[Path, Field(description="the song, in any format ffmpeg reads")],
-        language: Annotated[
-            str | None,
-            Field(None, pattern=r"^[a-z]{2,3}$", description="ISO 639-1 code; detected if absent"),
-        ] = None,
+        language: OptionalLanguage = None,
     ) -> TranscriptResult:
         """Lyrics of a whole song with timestamps; instrumental audio answers no_speech.
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from bentos.common.settings import BatchingSettings
 
 
-class TranscribeSettings(BaseSettings):
+class TranscribeSettings(BatchingSettings):
     model_config = SettingsConfigDict(env_prefix="TRANSCRIBE_", extra="ignore")
 
     model: str = Field(
@@ -16,7 +18,6 @@ class TranscribeSettings(BaseSettings):
     )
     download_root: str | None = Field(None, description="where named models are cached")
     beam_size: int | None = Field(None, ge=1, le=10, description="None: greedy decoding")
-    batching: bool = True
     max_batch_size: int = Field(16, ge=1, description="most 30 s windows in one decode")
     max_latency_ms: int = Field(
         120_000, ge=1, description="batching latency budget; beyond it requests get 503"

@@ -3,27 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import httpx
 import pytest
 
 from bentos.common.schemas import EMOTIONS
-from pipeline_client.local_stack import serve
 from tests.bentos.lyrics.test_analysis import LYRICS
+from tests.conftest import serve_smoke
 
-ROOT = Path(__file__).resolve().parents[3]
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def lyrics_url(tmp_path_factory: pytest.TempPathFactory):
-    env = {
-        "MARKETPLACE_PROFILE": "smoke",
-        "MARKETPLACE_SMOKE_DIR": str(tmp_path_factory.mktemp("smoke")),
-        "LYRICS_MAX_TEXT_CHARS": "20000",
-    }
-    with serve("bentos.lyrics.service:Lyrics", env=env, cwd=ROOT) as url:
+    with serve_smoke(
+        "bentos.lyrics.service:Lyrics", tmp_path_factory, LYRICS_MAX_TEXT_CHARS="20000"
+    ) as url:
         yield url
 
 

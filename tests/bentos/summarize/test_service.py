@@ -3,26 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import httpx
 import pytest
 
-from pipeline_client.local_stack import serve
 from tests.bentos.lyrics.test_analysis import LYRICS
+from tests.conftest import serve_smoke
 
-ROOT = Path(__file__).resolve().parents[3]
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def summarize_url(tmp_path_factory: pytest.TempPathFactory):
-    env = {
-        "MARKETPLACE_PROFILE": "smoke",
-        "MARKETPLACE_SMOKE_DIR": str(tmp_path_factory.mktemp("smoke")),
-        "SUMMARIZE_NUM_BEAMS": "1",
-    }
-    with serve("bentos.summarize.service:Summarize", env=env, cwd=ROOT) as url:
+    with serve_smoke(
+        "bentos.summarize.service:Summarize", tmp_path_factory, SUMMARIZE_NUM_BEAMS="1"
+    ) as url:
         yield url
 
 

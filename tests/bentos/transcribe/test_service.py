@@ -13,22 +13,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import ffmpeg
+from tests.conftest import ffmpeg, serve_smoke
 
-ROOT = Path(__file__).resolve().parents[3]
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def transcribe_url(tmp_path_factory: pytest.TempPathFactory):
-    from pipeline_client.local_stack import serve
-
-    env = {
-        "MARKETPLACE_PROFILE": "smoke",
-        "MARKETPLACE_SMOKE_DIR": str(tmp_path_factory.mktemp("smoke")),
-        "AUDIO_MAX_SECONDS": "120",
-    }
-    with serve("bentos.transcribe.service:Transcribe", env=env, cwd=ROOT) as url:
+    with serve_smoke(
+        "bentos.transcribe.service:Transcribe", tmp_path_factory, AUDIO_MAX_SECONDS="120"
+    ) as url:
         yield url
 
 
