@@ -13,7 +13,8 @@ Genre = Literal[
 GENRES: tuple[str, ...] = get_args(Genre)
 
 
-# A request's optional language: an ISO 639-1 code (639-3 accepted), detected when absent.
+# A request's optional language, detected when absent: an ISO 639-1 code (Whisper also
+# uses "haw" and "yue", hence up to three letters).
 OptionalLanguage = Annotated[
     str | None,
     Field(None, pattern=r"^[a-z]{2,3}$", description="ISO 639-1 code; detected if absent"),

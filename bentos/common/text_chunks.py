@@ -22,13 +22,17 @@ def chunk_text(text: str, count_tokens: Callable[[str], int], max_tokens: int) -
         if n <= max_tokens:
             pieces.append(Chunk(line, n))
             continue
-        words: list[str] = []  # an over-long line: cut between words
+        # An over-long line: cut between words, counting each word once (linear time).
+        words: list[str] = []
+        used = 0
         for word in line.split():
-            if words and count_tokens(" ".join([*words, word])) > max_tokens:
+            n_word = count_tokens(word)
+            if words and used + n_word > max_tokens:
                 joined = " ".join(words)
                 pieces.append(Chunk(joined, count_tokens(joined)))
-                words = []
+                words, used = [], 0
             words.append(word)
+            used += n_word
         if words:
             joined = " ".join(words)
             pieces.append(Chunk(joined, count_tokens(joined)))

@@ -15,7 +15,7 @@ from bentos.common.text_chunks import Chunk, chunk_text
 from bentos.lyrics.settings import FALLBACK_LANGUAGE
 
 log = logging.getLogger(__name__)
-SPECIAL_TOKEN_MARGIN = 8  # pysentimiento's preprocessing may add a few tokens
+SPECIAL_TOKEN_MARGIN = 4  # [CLS]/[SEP] and friends
 
 
 def weighted_mean(probas: list[dict[str, float]], weights: list[int]) -> dict[str, float]:
@@ -61,14 +61,23 @@ class AffectModels:
         return out
 
     def _chunks(self, text: str, lang: str) -> list[Chunk]:
-        tokenizer = self.analyzers[("emotion", lang)].tokenizer
-        longest = min(
-            self.analyzers[(task, lang)].tokenizer.model_max_length
-            for task in ("emotion", "sentiment")
-        )
-        limit = min(longest, 512) - SPECIAL_TOKEN_MARGIN
+        from pysentimiento.preprocessing import preprocess_tweet
+
+        analyzers = [self.analyzers[(task, lang)] for task in ("emotion", "sentiment")]
+        limit = min(min(a.tokenizer.model_max_length for a in analyzers), 512)
+        limit -= SPECIAL_TOKEN_MARGIN
 
         def count(s: str) -> int:
-            return len(tokenizer(s, add_special_tokens=False)["input_ids"])
+            """Tokens each model will see (after pysentimiento's preprocessing): the larger."""
+            return max(
+                len(
+                    a.tokenizer(
+                        preprocess_tweet(s, **a.preprocessing_args),
+                        add_special_tokens=False,
+                        verbose=False,
+                    )["input_ids"]
+                )
+                for a in analyzers
+            )
 
         return chunk_text(text, count, limit) or [Chunk(text, 1)]

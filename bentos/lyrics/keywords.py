@@ -1,6 +1,6 @@
 """Keywords of lyrics: spaCy lemmas (lookup lemmatizer) ranked by TF-IDF over the lines.
 
-Stop words, punctuation, numbers and one-letter tokens are dropped; each lemma appears at
+Stop words, punctuation, numbers and one-letter Latin tokens are dropped; each lemma appears at
 most once. A lemma's score is its TF-IDF summed over the lines, scaled so the top keyword
 scores 1.
 """
@@ -15,12 +15,25 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from bentos.common.schemas import Keyword
 
 
-@cache
+def spacy_language(language: str) -> str:
+    """``language`` if spaCy knows it, else its multi-language ``xx``."""
+    try:
+        return spacy.util.get_lang_class(language).lang or "xx"
+    except ImportError:
+        return "xx"
+
+
 def pipeline(language: str) -> spacy.Language:
+    # Cached on spaCy's own (finite) set of languages, never on what a client sent.
+    return _pipeline(spacy_language(language))
+
+
+@cache
+def _pipeline(language: str) -> spacy.Language:
     """A blank spaCy pipeline with the lookup lemmatizer where tables exist for it."""
     try:
         nlp = spacy.blank(language)
-    except ImportError:  # a language spaCy does not know
+    except ImportError:  # the language needs a tokenizer package that is not installed
         nlp = spacy.blank("xx")
     try:
         nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
@@ -38,7 +51,9 @@ def line_lemmas(text: str, language: str) -> list[list[str]]:
         lemmas = [
             (t.lemma_ or t.text).lower()
             for t in doc
-            if t.is_alpha and not (t.is_stop or t.is_punct or t.like_num) and len(t.text) > 1
+            if t.is_alpha
+            and not (t.is_stop or t.is_punct or t.like_num)
+            and (len(t.text) > 1 or not t.text.isascii())  # one CJK character is a word
         ]
         out.append([lemma for lemma in lemmas if not nlp.vocab[lemma].is_stop])
     return [lemmas for lemmas in out if lemmas]

@@ -86,7 +86,7 @@ class Lyrics:
         except ClientError as exc:
             return exc.to_response()
         detected = language is None
-        lang = language or detect_language(text)
+        lang = language or await asyncio.to_thread(detect_language, text)
         if self.model_languages is None:
             self.model_languages = await self.affect.to_async.languages()
         model_lang = lang if lang in self.model_languages else FALLBACK_LANGUAGE

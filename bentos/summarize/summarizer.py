@@ -16,6 +16,7 @@ from bentos.common.text_chunks import Chunk, chunk_text
 
 TOKENS_PER_WORD = 1.6  # BPE tokens per English word, with margin
 MAX_LEVELS = 8  # summaries of summaries; each level shrinks the text several times
+GENERATE_BATCH = 8  # pieces per generate call: bounds memory (beams x length x batch)
 
 
 @dataclass
@@ -51,32 +52,47 @@ class Summarizer:
             if not pending:
                 break
             last = level == MAX_LEVELS - 1
-            pieces = []
+            pieces: list[tuple[_Job, Chunk, int]] = []
             for job in pending:
                 chunks = chunk_text(job.text, self.count_tokens, self.input_limit)
                 if last or len(chunks) <= 1:  # one piece (the model truncates if need be)
                     chunks = [Chunk(job.text, 0)]
-                pieces.append((job, chunks))
-            for job, chunks in pieces:
-                job.chunks = max(job.chunks, len(chunks))
-            outputs = iter(
-                self._generate(
-                    [c.text for _, chunks in pieces for c in chunks],
-                    max(job.max_words for job in pending),
-                )
-            )
+                job.chunks = job.chunks or len(chunks)
+                final = int(job.max_words * TOKENS_PER_WORD) + 4
+                # Intermediate summaries are short enough that each round shrinks the text
+                # at least four times, so the summaries of summaries converge.
+                length = final if len(chunks) == 1 else min(final, self.input_limit // 4)
+                pieces += [(job, chunk, length) for chunk in chunks]
+            outputs = self._generate([(chunk.text, length) for _, chunk, length in pieces])
+            summaries: dict[int, list[str]] = {}
+            for (job, _, _), summary in zip(pieces, outputs, strict=True):
+                summaries.setdefault(id(job), []).append(summary)
             next_round = []
-            for job, chunks in pieces:
-                summaries = [next(outputs) for _ in chunks]
-                if len(summaries) == 1:
-                    job.summary = _limit_words(summaries[0], job.max_words)
+            for job in pending:
+                done = summaries[id(job)]
+                if len(done) == 1:
+                    job.summary = _limit_words(done[0], job.max_words)
                 else:  # summarise the summaries
-                    job.text = "\n".join(summaries)
+                    job.text = "\n".join(done)
                     next_round.append(job)
             pending = next_round
         return [(job.summary or "", max(job.chunks, 1)) for job in jobs]
 
-    def _generate(self, texts: list[str], max_words: int) -> list[str]:
+    def _generate(self, requests: list[tuple[str, int]]) -> list[str]:
+        """Generate for (text, max new tokens) pairs: one call per length, in sub-batches."""
+        out: list[str] = [""] * len(requests)
+        by_length: dict[int, list[int]] = {}
+        for i, (_, length) in enumerate(requests):
+            by_length.setdefault(length, []).append(i)
+        for length, index in by_length.items():
+            for start in range(0, len(index), GENERATE_BATCH):
+                part = index[start : start + GENERATE_BATCH]
+                texts = [requests[i][0] for i in part]
+                for i, summary in zip(part, self._generate_batch(texts, length), strict=True):
+                    out[i] = summary
+        return out
+
+    def _generate_batch(self, texts: list[str], max_new_tokens: int) -> list[str]:
         batch = self.tokenizer(
             texts,
             return_tensors="pt",
@@ -89,7 +105,7 @@ class Summarizer:
                 **batch,
                 num_beams=self.num_beams,
                 early_stopping=True,
-                max_new_tokens=int(max_words * TOKENS_PER_WORD) + 4,
+                max_new_tokens=max_new_tokens,
             )
         return [t.strip() for t in self.tokenizer.batch_decode(ids, skip_special_tokens=True)]
 

@@ -34,7 +34,8 @@ class WhisperEngine:
         self.fp16 = self.device == "cuda"
         self.beam_size = beam_size
         self.n_mels = self.model.dims.n_mels
-        self.languages = list(self._tokenizer("en").all_language_codes)
+        multilingual = self.model.is_multilingual
+        self.languages = list(self._tokenizer("en").all_language_codes) if multilingual else ["en"]
 
     @cache  # noqa: B019 - one engine per process, a handful of languages
     def _tokenizer(self, language: str):

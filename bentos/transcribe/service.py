@@ -29,6 +29,7 @@ from bentos.transcribe.windows import SAMPLE_RATE, Window, cut_at_pauses, is_sil
 SETTINGS = TranscribeSettings()
 DETECT_WINDOWS = 3  # language is detected on up to this many windows spread over the song
 UNDETERMINED = "und"
+UNSPACED = {"zh", "ja", "th", "lo", "my", "bo", "yue"}  # scripts without spaces between words
 
 
 class MelWindow(BaseModel):
@@ -137,7 +138,7 @@ class Transcribe:
             for i, d in zip(speech, decoded, strict=True)
         ]
         segments = stitch(parts)
-        text = " ".join(s.text for s in segments).strip()
+        text = ("" if lang in UNSPACED else " ").join(s.text for s in segments).strip()
         return self._answer(text, lang, probability, duration, segments, len(speech))
 
     def _prepare(self, audio: Path) -> tuple[np.ndarray, list[Window], list[bytes | None]]:

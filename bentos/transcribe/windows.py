@@ -13,6 +13,7 @@ import numpy as np
 
 SAMPLE_RATE = 16_000  # Whisper's
 WINDOW_SECONDS = 30.0
+MIN_LAST_SECONDS = 5.0  # a last window of a few ms would invite hallucinated text
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,10 @@ def cut_at_pauses(
     limit = int(WINDOW_SECONDS * SAMPLE_RATE)
     frame = int(frame_seconds * SAMPLE_RATE)
     windows, start = [], 0
+    tail = int(MIN_LAST_SECONDS * SAMPLE_RATE)
     while n - start > limit:
-        lo, hi = start + limit - int(search_seconds * SAMPLE_RATE), start + limit
+        hi = min(start + limit, n - tail)  # leave the last window a few seconds at least
+        lo = max(start + SAMPLE_RATE, hi - int(search_seconds * SAMPLE_RATE))
         region = samples[lo:hi]
         frames = region[: len(region) // frame * frame].reshape(-1, frame)
         quietest = int(np.argmin(np.square(frames, dtype=np.float64).mean(axis=1)))

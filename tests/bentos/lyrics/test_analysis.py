@@ -81,3 +81,18 @@ def test_weighted_mean_weighs_by_length() -> None:
 )
 def test_language_detection(text: str, lang: str) -> None:
     assert detect_language(text) == lang
+
+
+def test_chinese_keywords_keep_single_characters() -> None:
+    words = [k.word for k in extract_keywords("月亮照在大海上\n月亮很美", "zh")]
+    assert "月" in words
+
+
+def test_unknown_language_codes_share_one_pipeline() -> None:
+    from bentos.lyrics.keywords import _pipeline, pipeline
+
+    pipeline("qq")
+    before = _pipeline.cache_info().currsize
+    for code in ("qa", "qb", "qc", "zzz"):
+        pipeline(code)
+    assert _pipeline.cache_info().currsize == before

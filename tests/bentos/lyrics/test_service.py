@@ -83,6 +83,10 @@ def test_concurrent_requests_share_batches_and_keep_their_answers(lyrics_url: st
 
     results = asyncio.run(run())
     assert [r["language"] for r in results] == list(texts)
+    for result, text in zip(results, texts.values(), strict=True):  # same answer as alone
+        alone = analyze(lyrics_url, text=text).json()
+        assert result["emotions"] == pytest.approx(alone["emotions"], abs=1e-5)
+        assert result["sentiment"] == pytest.approx(alone["sentiment"], abs=1e-5)
 
 
 def test_docs_json_lists_analyze(lyrics_url: str) -> None:

@@ -105,7 +105,7 @@ def test_concurrent_requests_keep_their_own_windows(
     long_a, small, long_b = asyncio.run(run())
     assert (long_a["windows"], small["windows"], long_b["windows"]) == (3, 1, 3)
     assert long_a["segments"] == long_b["segments"]  # batching does not mix requests up
-    assert all(s["end"] <= 8.0 for s in small["segments"])
+    assert small == post(transcribe_url, short).json()  # same answer as sent alone
 
 
 def test_bad_input_gets_its_4xx(transcribe_url: str, tmp_path: Path) -> None:

@@ -93,3 +93,9 @@ def test_tiny_whisper_is_fully_initialised(tmp_path) -> None:
 
     state = torch.load(tiny_whisper_checkpoint(tmp_path / "tiny.pt"))["model_state_dict"]
     assert all(torch.isfinite(t).all() and t.abs().max() < 100 for t in state.values())
+
+
+def test_last_window_is_never_tiny() -> None:
+    samples = np.random.default_rng(3).standard_normal(int(SAMPLE_RATE * 30.3))
+    windows = cut_at_pauses(samples.astype(np.float32))
+    assert len(windows) == 2 and windows[-1].duration >= 5.0
