@@ -14,7 +14,9 @@ from pathlib import Path
 from bentos.common.tiny_models import smoke_dir
 
 
-def tiny_whisper_checkpoint(path: Path, width: int = 64, layers: int = 2) -> Path:
+def tiny_whisper_checkpoint(path: Path, width: int = 64, layers: int = 2, heads: int = 2) -> Path:
+    """A random Whisper checkpoint; ``width=768, layers=12, heads=12`` is the ``small``
+    architecture (for timing on real hardware: time does not depend on the weights)."""
     import torch
     from whisper.model import ModelDimensions, Whisper
 
@@ -23,12 +25,12 @@ def tiny_whisper_checkpoint(path: Path, width: int = 64, layers: int = 2) -> Pat
         n_mels=80,
         n_audio_ctx=1500,
         n_audio_state=width,
-        n_audio_head=2,
+        n_audio_head=heads,
         n_audio_layer=layers,
         n_vocab=51865,
         n_text_ctx=448,
         n_text_state=width,
-        n_text_head=2,
+        n_text_head=heads,
         n_text_layer=layers,
     )
     model = Whisper(dims)
