@@ -1,0 +1,1 @@
+"""Cover art service (Stable Diffusion + compel). So far: the prompt builder."""
