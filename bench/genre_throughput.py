@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -28,21 +27,16 @@ from loadgen import compare_batching, print_comparison
 
 
 def make_clips(count: int, seconds: float) -> list[bytes]:
-    from bentos.common.audio import ffmpeg_exe
     from bentos.common.schemas import GENRES
-    from training.synthetic import render, track_rng, write_wav
+    from training.clips import write_clip
 
-    clips = []
     with tempfile.TemporaryDirectory() as tmp:
-        for i in range(count):
-            genre = GENRES[i % len(GENRES)]
-            wav, mp3 = Path(tmp) / f"{i}.wav", Path(tmp) / f"{i}.mp3"
-            write_wav(wav, render(genre, seconds, 22050, track_rng(123, genre, i)), 22050)
-            subprocess.run(
-                [ffmpeg_exe(), "-loglevel", "error", "-i", str(wav), str(mp3)], check=True
-            )
-            clips.append(mp3.read_bytes())
-    return clips
+        return [
+            write_clip(
+                Path(tmp) / f"{i}.mp3", GENRES[i % len(GENRES)], seconds, seed=123, index=i
+            ).read_bytes()
+            for i in range(count)
+        ]
 
 
 def sender(clips: list[bytes]):

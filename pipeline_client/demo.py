@@ -41,15 +41,10 @@ def train(root: Path) -> str:
 
 
 def make_clip(genre: str, out_dir: Path, seconds: float = 20.0) -> Path:
-    from bentos.common.audio import ffmpeg_exe
-    from training.synthetic import render, track_rng, write_wav
+    from training.clips import write_clip
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    wav, mp3 = out_dir / "clip.wav", out_dir / "clip.mp3"
-    write_wav(wav, render(genre, seconds, 22050, track_rng(int(time.time()), genre, 0)), 22050)
-    subprocess.run([ffmpeg_exe(), "-loglevel", "error", "-y", "-i", str(wav), str(mp3)], check=True)
-    wav.unlink()
-    return mp3
+    return write_clip(out_dir / "clip.mp3", genre, seconds, seed=int(time.time()))
 
 
 async def classify(url: str, clip: Path):

@@ -84,16 +84,13 @@ def trained(tmp_path_factory: pytest.TempPathFactory, bentoml_home: Path) -> dic
 @pytest.fixture(scope="session")
 def synthetic_clip(tmp_path_factory: pytest.TempPathFactory):
     """Factory: an MP3 synthetic clip of a genre."""
-    from training.synthetic import render, track_rng, write_wav
+    from training.clips import write_clip
 
     folder = tmp_path_factory.mktemp("clips")
 
     def make(genre: str, seconds: float = 12.0, index: int = 1000) -> Path:
-        wav = folder / f"{genre}-{seconds}-{index}.wav"
-        write_wav(wav, render(genre, seconds, 22050, track_rng(99, genre, index)), 22050)
-        mp3 = wav.with_suffix(".mp3")
-        ffmpeg("-i", str(wav), str(mp3))
-        return mp3
+        path = folder / f"{genre}-{seconds}-{index}.mp3"
+        return write_clip(path, genre, seconds, seed=99, index=index)
 
     return make
 

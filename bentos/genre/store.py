@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
+from pathlib import Path
 
 import bentoml
 from bentoml.exceptions import NotFound
 
+from bentos.common.once import build_once
 from bentos.common.settings import MarketplaceSettings, Profile
 
 log = logging.getLogger(__name__)
@@ -44,11 +45,10 @@ def ensure_model(tag: str) -> str:
         )
     from training.smoke import train_smoke_model  # training code is only needed here
 
-    lock_path = os.path.join(os.path.expanduser(store), f".{name}-smoke.lock")
-    os.makedirs(os.path.dirname(lock_path), exist_ok=True)
-    with open(lock_path, "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # one process trains; the others wait, then reuse it
-        if not model_exists(tag):
-            log.warning("smoke profile: no %s model, training one on synthetic data", name)
-            train_smoke_model(name)
+    def train() -> None:
+        log.warning("smoke profile: no %s model, training one on synthetic data", name)
+        train_smoke_model(name)
+
+    lock = Path(store).expanduser() / f".{name}-smoke.lock"
+    build_once(lock, lambda: model_exists(tag), train)
     return str(bentoml.models.get(tag).tag)

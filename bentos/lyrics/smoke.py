@@ -5,8 +5,7 @@ Same labels and loading path as pysentimiento's models; their answers are meanin
 
 from __future__ import annotations
 
-import fcntl
-
+from bentos.common.once import build_once
 from bentos.common.schemas import EMOTIONS
 from bentos.common.tiny_models import smoke_dir, tiny_sequence_classifier
 from bentos.lyrics.settings import EMOTION_MODELS
@@ -17,13 +16,14 @@ SENTIMENT_LABELS = ["NEG", "NEU", "POS"]
 def smoke_models() -> tuple[dict[str, str], dict[str, str]]:
     """Emotion and sentiment model folders for every supported language (built if missing)."""
     root = smoke_dir() / "lyrics"
-    root.mkdir(parents=True, exist_ok=True)
     folders = {"emotion": root / "emotion", "sentiment": root / "sentiment"}
-    with (root / ".lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        for task, labels in (("emotion", list(EMOTIONS)), ("sentiment", SENTIMENT_LABELS)):
-            if not (folders[task] / "config.json").exists():
-                tiny_sequence_classifier(folders[task], labels)
+    for task, labels in (("emotion", list(EMOTIONS)), ("sentiment", SENTIMENT_LABELS)):
+        folder = folders[task]
+        build_once(
+            root / f".{task}.lock",
+            (folder / "config.json").exists,
+            lambda folder=folder, labels=labels: tiny_sequence_classifier(folder, labels),
+        )
     return (
         {lang: str(folders["emotion"]) for lang in EMOTION_MODELS},
         {lang: str(folders["sentiment"]) for lang in EMOTION_MODELS},

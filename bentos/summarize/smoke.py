@@ -5,9 +5,9 @@ Same architecture family and loading path as the real model; its summaries are n
 
 from __future__ import annotations
 
-import fcntl
 from pathlib import Path
 
+from bentos.common.once import build_once
 from bentos.common.tiny_models import byte_bpe_tokenizer, smoke_dir
 
 
@@ -41,9 +41,9 @@ def tiny_bart(folder: Path, max_length: int = 128) -> Path:
 
 def smoke_model() -> str:
     folder = smoke_dir() / "summarize"
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    with (folder.parent / ".summarize.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (folder / "config.json").exists():
-            tiny_bart(folder)
+    build_once(
+        folder.parent / ".summarize.lock",
+        (folder / "config.json").exists,
+        lambda: tiny_bart(folder),
+    )
     return str(folder)

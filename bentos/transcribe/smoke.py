@@ -7,10 +7,10 @@ loads like a real one. Its transcripts are noise.
 
 from __future__ import annotations
 
-import fcntl
 from dataclasses import asdict
 from pathlib import Path
 
+from bentos.common.once import build_once
 from bentos.common.tiny_models import smoke_dir
 
 
@@ -44,9 +44,5 @@ def tiny_whisper_checkpoint(path: Path, width: int = 64, layers: int = 2, heads:
 
 def smoke_checkpoint() -> str:
     path = smoke_dir() / "transcribe" / "tiny-random.pt"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with (path.parent / ".lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not path.exists():
-            tiny_whisper_checkpoint(path)
+    build_once(path.parent / ".lock", path.exists, lambda: tiny_whisper_checkpoint(path))
     return str(path)
