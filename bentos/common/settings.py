@@ -44,6 +44,24 @@ class BatchingSettings(BaseSettings):
         }
 
 
+# BentoML (>= 1.4.31) replaces a dependency's client session after 100 calls or 300 s by
+# closing the old one, which fails every call still in flight on it with "Server
+# disconnected". Under steady load that turns slow calls (a batch of covers, a song's
+# decode) into 500s; keep one session for the life of the process instead.
+KEEP_CONNECTION = {"max_requests": 2**31 - 1, "max_age": 365 * 86400.0}
+
+
+def model_service(name: str, timeout: int) -> dict[str, object]:
+    """Keyword arguments of ``@bentoml.service`` for a model (inner) service: one worker
+    holds the model; its callers keep their connection to it."""
+    return {
+        "name": name,
+        "workers": 1,
+        "traffic": {"timeout": timeout},
+        "runner_connection": KEEP_CONNECTION,
+    }
+
+
 class AudioLimits(BaseSettings):
     """Limits on uploaded audio, enforced before and while decoding."""
 

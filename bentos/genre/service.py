@@ -20,7 +20,7 @@ from pydantic import Field
 from bentos.common.audio import decode_audio
 from bentos.common.errors import ClientError
 from bentos.common.schemas import GenreResult
-from bentos.common.settings import AudioLimits
+from bentos.common.settings import AudioLimits, model_service
 from bentos.genre.features import LogMel, window_features
 from bentos.genre.model_files import GenreModel, read_config, track_probabilities
 from bentos.genre.settings import GenreSettings
@@ -30,7 +30,7 @@ SETTINGS = GenreSettings()
 MODEL_TAG = ensure_model(SETTINGS.model_tag)  # the exact version, for both services
 
 
-@bentoml.service(name="genre-classifier", workers=1, traffic={"timeout": 120})
+@bentoml.service(**model_service("genre-classifier", timeout=120))
 class GenreClassifier:
     """The network, loaded once; classifies batches of feature windows."""
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from bentos.common.errors import ClientError, EmptyText, TextTooLong
 from bentos.common.schemas import SummaryResult
-from bentos.common.settings import MarketplaceSettings, Profile
+from bentos.common.settings import MarketplaceSettings, Profile, model_service
 from bentos.summarize.settings import SummarizeSettings
 from bentos.summarize.summarizer import Summarizer
 
@@ -34,7 +34,7 @@ def model_source() -> str:
     return SETTINGS.model
 
 
-@bentoml.service(name="summarize-model", workers=1, traffic={"timeout": 300})
+@bentoml.service(**model_service("summarize-model", timeout=300))
 class SummarizerModel:
     """The seq2seq model, loaded once."""
 

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 from bentos.common.audio import decode_audio
 from bentos.common.errors import ClientError, UnknownLanguage
 from bentos.common.schemas import OptionalLanguage, Segment, TranscriptResult
-from bentos.common.settings import AudioLimits, MarketplaceSettings, Profile
+from bentos.common.settings import AudioLimits, MarketplaceSettings, Profile, model_service
 from bentos.transcribe.engine import N_FRAMES, WhisperEngine, window_mel
 from bentos.transcribe.settings import TranscribeSettings
 from bentos.transcribe.stitching import stitch
@@ -63,7 +63,7 @@ def _mels(items: list[MelWindow], n_mels: int) -> np.ndarray:
     )
 
 
-@bentoml.service(name="whisper", workers=1, traffic={"timeout": 600})
+@bentoml.service(**model_service("whisper", timeout=600))
 class Whisper:
     """The Whisper model, loaded once (fp16 on CUDA, fp32 on CPU)."""
 
