@@ -1,1 +1,1 @@
-"""Cover art service (Stable Diffusion + compel). So far: the prompt builder."""
+"""Cover art service: album covers with Stable Diffusion and compel prompt weighting."""

@@ -70,3 +70,8 @@ class TextTooLong(ClientError):
 class UnknownLanguage(ClientError):
     status = HTTPStatus.BAD_REQUEST
     code = "unknown_language"
+
+
+class UnknownModel(ClientError):
+    status = HTTPStatus.BAD_REQUEST
+    code = "unknown_model"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 Genre = Literal[
     "Blues", "Classical", "Country", "Disco", "Electronic", "Hip-Hop",
@@ -88,3 +88,60 @@ class TranscriptResult(BaseModel):
     no_speech: bool = Field(description="true for instrumental or silent audio")
     windows: int = Field(ge=0, description="30 s windows decoded")
     model: str
+
+
+# Cover art: bounds of a request (the seed's pipeline used 50 Euler steps at 512 x 512).
+DEFAULT_STEPS, DEFAULT_GUIDANCE, DEFAULT_SIZE = 25, 5.0, 512
+Steps = Annotated[int, Field(ge=1, le=100, description="denoising steps (DPM-Solver++)")]
+Guidance = Annotated[float, Field(ge=0, le=20, description="classifier-free guidance scale")]
+ImageSide = Annotated[
+    int, Field(ge=256, le=1024, multiple_of=8, description="pixels, a multiple of 8")
+]
+Seed = Annotated[int, Field(ge=0, le=2**32 - 1, description="random seed; drawn if absent")]
+
+
+class CoverRequest(BaseModel):
+    """Body of the art service's ``POST /generate``."""
+
+    genre: str = Field(min_length=1, max_length=60, description="e.g. the genre service's")
+    emotion: str = Field(min_length=1, max_length=60, description="e.g. the lyrics' emotion")
+    keywords: list[Keyword] = Field(
+        default_factory=list, max_length=50, description="themes, weighted by score"
+    )
+    summary: str | None = Field(None, max_length=5000, description="the song's story")
+    models: list[str] | None = Field(
+        None, min_length=1, max_length=16, description="models to paint with; default all"
+    )
+    seed: Seed | None = None
+    steps: Steps = DEFAULT_STEPS
+    guidance: Guidance = DEFAULT_GUIDANCE
+    width: ImageSide = DEFAULT_SIZE
+    height: ImageSide = DEFAULT_SIZE
+
+    @field_validator("models")
+    @classmethod
+    def _no_repeats(cls, models: list[str] | None) -> list[str] | None:
+        if models is not None and len(set(models)) < len(models):
+            raise ValueError("a model is named more than once")
+        return models
+
+
+class CoverImage(BaseModel):
+    model: str = Field(description="name of the model that painted it")
+    png: str = Field(description="the PNG file, base64-encoded")
+    nsfw: bool = Field(
+        False, description="the model's safety checker blacked it out (false without one)"
+    )
+
+
+class CoverResult(BaseModel):
+    """Answer of the art service's ``POST /generate``: one image per model, in order."""
+
+    prompt: str = Field(description="the prompt used, in compel syntax")
+    negative_prompt: str
+    seed: int = Field(description="the seed used: send it again to get the same images")
+    steps: int
+    guidance: float
+    width: int
+    height: int
+    images: list[CoverImage]

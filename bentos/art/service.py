@@ -1,0 +1,120 @@
+"""Cover art service: ``POST /generate`` paints album covers with Stable Diffusion.
+
+The front (``Art``) validates the request, builds the prompt and draws the seed, then asks
+``CoverPainter`` for one image per model. ``CoverPainter`` holds every configured pipeline
+and has one batchable API over images: images of concurrent requests for the same model
+(and the same steps, guidance and size) go through one pipeline call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import secrets
+from typing import Any
+
+import bentoml
+
+from bentos.art.painter import Job, Painter, Painting
+from bentos.art.prompt import build_prompt
+from bentos.art.settings import ArtSettings
+from bentos.common.errors import UnknownModel
+from bentos.common.schemas import CoverImage, CoverRequest, CoverResult
+from bentos.common.settings import MarketplaceSettings, Profile, model_service
+
+SETTINGS = ArtSettings()
+TIMEOUT_S = 900  # three 512 x 512 covers take seconds on a GPU, minutes on a CPU
+
+
+def model_sources() -> tuple[dict[str, str], str | None]:
+    """name -> source of every model to load, and the configs of single-file models."""
+    smoke = MarketplaceSettings().profile is Profile.SMOKE
+    models = SETTINGS.configured_models(smoke)
+    if smoke:
+        from bentos.art.smoke import smoke_sources
+
+        return smoke_sources(models)
+    return models, SETTINGS.single_file_config
+
+
+@bentoml.service(**model_service("art-painter", timeout=TIMEOUT_S))
+class CoverPainter:
+    """Every configured Stable Diffusion pipeline, loaded once (fp16 on CUDA)."""
+
+    def __init__(self) -> None:
+        sources, single_file_config = model_sources()
+        self.painter = Painter(
+            sources,
+            single_file_config=single_file_config,
+            channels_last=SETTINGS.channels_last,
+            compile_unet=SETTINGS.compile,
+            max_images_per_call=SETTINGS.max_images_per_call,
+        )
+
+    @bentoml.api
+    def models(self) -> list[str]:
+        return self.painter.names
+
+    @bentoml.api(**SETTINGS.batchable_api())
+    def paint_batch(self, jobs: list[Job]) -> list[Painting]:
+        return self.painter.paint(jobs)
+
+
+@bentoml.service(name="art", traffic={"timeout": TIMEOUT_S, "max_concurrency": 32})
+class Art:
+    """Front API: validation, prompt, seed; images through the batchable API."""
+
+    painter = bentoml.depends(CoverPainter)
+
+    def __init__(self) -> None:
+        self.known: list[str] | None = None
+
+    @bentoml.api(route="/generate", input_spec=CoverRequest)
+    async def generate(self, **fields: Any) -> CoverResult:
+        """Album covers for a song: one image per model (all configured models by default).
+
+        The prompt is the seed template with the genre, the emotion and the keywords as
+        weighted themes (compel syntax), plus the summary as the song's story; it is
+        returned with the seed, so the same request with that seed paints the same images.
+        An unknown model answers 400 ``unknown_model`` with the list of known ones.
+        """
+        request = CoverRequest.model_construct(**fields)
+        if self.known is None:
+            self.known = list(await self.painter.to_async.models())
+        models = request.models or self.known
+        unknown = [m for m in models if m not in self.known]
+        if unknown:
+            return UnknownModel(
+                f"unknown model {', '.join(map(repr, unknown))}; known: {', '.join(self.known)}"
+            ).to_response()
+        cover = build_prompt(request.genre, request.emotion, request.keywords, request.summary)
+        seed = request.seed if request.seed is not None else secrets.randbelow(2**32)
+        jobs = [
+            Job(
+                model=model,
+                prompt=cover.prompt,
+                negative_prompt=cover.negative_prompt,
+                seed=seed,
+                steps=request.steps,
+                guidance=request.guidance,
+                width=request.width,
+                height=request.height,
+            )
+            for model in models
+        ]
+        # One call per image, concurrently: the batcher groups them with other requests'.
+        done = await asyncio.gather(*(self.painter.to_async.paint_batch([job]) for job in jobs))
+        paintings = [Painting.model_validate(p) for (p,) in done]
+        return CoverResult(
+            prompt=cover.prompt,
+            negative_prompt=cover.negative_prompt,
+            seed=seed,
+            steps=request.steps,
+            guidance=request.guidance,
+            width=request.width,
+            height=request.height,
+            images=[
+                CoverImage(model=job.model, png=base64.b64encode(p.png).decode(), nsfw=p.nsfw)
+                for job, p in zip(jobs, paintings, strict=True)
+            ],
+        )
