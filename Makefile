@@ -60,6 +60,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/genre_throughput.py
 	$(BIN)/python bench/transcribe_throughput.py
 	$(BIN)/python bench/lyrics_throughput.py
+	$(BIN)/python bench/art_throughput.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
