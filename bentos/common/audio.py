@@ -9,6 +9,7 @@ cannot make ffmpeg open other files or URLs.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -170,3 +171,31 @@ def _first_reason(errors: str) -> str:
         if text.lower().startswith("error opening input:"):
             return text.split(":", 1)[1].strip()
     return (errors.splitlines() or ["ffmpeg gave no reason"])[0]
+
+
+@dataclass(frozen=True)
+class AudioProbe:
+    codec: str  # ffmpeg's name of the first audio stream's codec, e.g. opus, mp3, aac
+    seconds: float
+
+
+def probe_audio(path: Path) -> AudioProbe:
+    """Codec and duration of a file's first audio stream, measured by decoding it (the
+    ``imageio-ffmpeg`` wheel has no ffprobe)."""
+    cmd = [
+        ffmpeg_exe(), "-nostdin", "-hide_banner", "-nostats",
+        "-format_whitelist", AUDIO_DEMUXERS, "-protocol_whitelist", "file",
+        "-i", f"file:{path}", "-map", "0:a:0", "-f", "null", "-",
+        "-progress", "pipe:1",
+    ]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, timeout=DECODE_TIMEOUT_S, check=False)
+    errors = proc.stderr.decode("utf-8", "replace")
+    if proc.returncode != 0:
+        _raise_for_failure(errors, None)
+    codec = re.search(r"Stream #0:\d+.*?: Audio: ([A-Za-z0-9_]+)", errors)
+    times = [
+        int(line.split("=", 1)[1])
+        for line in proc.stdout.decode().splitlines()
+        if line.startswith("out_time_us=") and line.split("=", 1)[1].isdigit()
+    ]
+    return AudioProbe(codec.group(1) if codec else "", max(times, default=0) / 1e6)

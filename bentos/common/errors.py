@@ -2,6 +2,8 @@
 
 A service API catches :class:`ClientError` and returns :meth:`ClientError.to_response`,
 so the client gets ``{"error": <code>, "detail": <message>}`` with the right status.
+:class:`UpstreamError` is the one server-side answer of that shape: a site the service
+fetches from failed (502), which is neither the client's fault nor a bug.
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ if TYPE_CHECKING:  # starlette is only installed with the services
     from starlette.responses import JSONResponse
 
 
-class ClientError(Exception):
-    """A problem with what the client sent (never a server fault)."""
+class ErrorAnswer(Exception):
+    """An error a service answers with its own status, code and message."""
 
-    status: ClassVar[HTTPStatus] = HTTPStatus.BAD_REQUEST
-    code: ClassVar[str] = "bad_request"
+    status: ClassVar[HTTPStatus] = HTTPStatus.INTERNAL_SERVER_ERROR
+    code: ClassVar[str] = "error"
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
@@ -30,6 +32,13 @@ class ClientError(Exception):
         from starlette.responses import JSONResponse
 
         return JSONResponse(self.to_body(), status_code=int(self.status))
+
+
+class ClientError(ErrorAnswer):
+    """A problem with what the client sent (never a server fault): a 4xx."""
+
+    status = HTTPStatus.BAD_REQUEST
+    code = "bad_request"
 
 
 class EmptyAudio(ClientError):
@@ -75,3 +84,23 @@ class UnknownLanguage(ClientError):
 class UnknownModel(ClientError):
     status = HTTPStatus.BAD_REQUEST
     code = "unknown_model"
+
+
+class UrlNotAllowed(ClientError):
+    status = HTTPStatus.BAD_REQUEST
+    code = "url_not_allowed"
+
+
+class VideoUnavailable(ClientError):
+    status = HTTPStatus.NOT_FOUND
+    code = "video_unavailable"
+
+
+class VideoTooLong(ClientError):
+    status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    code = "video_too_long"
+
+
+class UpstreamError(ErrorAnswer):
+    status = HTTPStatus.BAD_GATEWAY
+    code = "upstream_error"

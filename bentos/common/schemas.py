@@ -145,3 +145,15 @@ class CoverResult(BaseModel):
     width: int
     height: int
     images: list[CoverImage]
+
+
+class FetchedAudio(BaseModel):
+    """Answer of the youtube service's ``POST /fetch``: one video's audio and metadata."""
+
+    video_id: str | None = Field(description="YouTube video id")
+    url: str = Field(description="the address fetched (canonical watch page)")
+    title: str
+    uploader: str | None = None
+    duration: float = Field(ge=0, description="seconds of audio")
+    format: Literal["mp3", "ogg"] = Field(description="container of the audio")
+    audio: str = Field(description="the audio file, base64-encoded")
