@@ -1,6 +1,28 @@
-"""Thin async client of the marketplace services (no torch: ``pip install .[client]``)."""
+"""Thin async client of the marketplace services (no torch: ``pip install .[client]``).
 
-from pipeline_client.errors import ServiceError
-from pipeline_client.genre import GenreClient
+Typed clients of each service, and :class:`CoverPipeline`, the song-to-covers
+composition that the ``covers`` command and the studio both run.
+"""
 
-__all__ = ["GenreClient", "ServiceError"]
+from pipeline_client.clients import (
+    ArtClient,
+    AudioFile,
+    GenreClient,
+    LyricsClient,
+    SummarizeClient,
+    TranscribeClient,
+    YoutubeClient,
+)
+from pipeline_client.errors import ServiceError, ServiceUnreachable
+
+__all__ = [
+    "ArtClient",
+    "AudioFile",
+    "GenreClient",
+    "LyricsClient",
+    "ServiceError",
+    "ServiceUnreachable",
+    "SummarizeClient",
+    "TranscribeClient",
+    "YoutubeClient",
+]

@@ -20,7 +20,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from pipeline_client.genre import GenreClient
+from pipeline_client.clients import GenreClient
 from pipeline_client.local_stack import serve
 
 console = Console()

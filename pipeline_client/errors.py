@@ -1,10 +1,14 @@
-"""Errors the client raises, naming the service that failed."""
+"""Errors the client raises, each naming the service that failed."""
 
 from __future__ import annotations
 
 import httpx
 
 from bentos.common.schemas import ErrorBody
+
+# Failures where the request never reached a service, or the connection dropped before
+# an answer: safe to retry, every service answers the same request the same way.
+CONNECTION_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError)
 
 
 class ServiceError(Exception):
@@ -22,3 +26,21 @@ class ServiceError(Exception):
         except ValueError:
             body = None
         return cls(service, response.status_code, body, response.text)
+
+
+class ServiceUnreachable(Exception):
+    """No answer from a service: refused, reset or timed out connection. ``retryable``
+    when the request cannot have been half-processed in a way that matters."""
+
+    def __init__(self, service: str, url: str, cause: Exception, *, retryable: bool) -> None:
+        self.service, self.url, self.cause, self.retryable = service, url, cause, retryable
+        what = type(cause).__name__
+        super().__init__(f"{service} service at {url} did not answer ({what}: {cause})")
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Connection errors and 503 (the service is busy or starting) are worth a retry;
+    any other answer would be the same the next time."""
+    if isinstance(exc, ServiceError):
+        return exc.status == 503
+    return isinstance(exc, ServiceUnreachable) and exc.retryable
