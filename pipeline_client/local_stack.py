@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -11,6 +12,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -20,6 +22,15 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Target:
+    """A service to serve: ``module:Class`` (or a folder with a bentofile) and its env."""
+
+    target: str
+    env: dict[str, str] = field(default_factory=dict)
+    port: int | None = None
 
 
 @contextlib.contextmanager
@@ -36,37 +47,57 @@ def serve(
     Waits for ``/readyz``; if the server dies or is not ready in time, raises with the end
     of its log. The whole process group is stopped on exit.
     """
-    port = port or free_port()
+    with serve_many({"service": Target(target, env or {}, port)}, cwd, ready_timeout) as urls:
+        yield urls["service"]
+
+
+@contextlib.contextmanager
+def serve_many(
+    targets: dict[str, Target], cwd: Path | None = None, ready_timeout: float = 300.0
+) -> Iterator[dict[str, str]]:
+    """Serve several services at once (they start in parallel); yield name -> base URL."""
     bentoml_cli = Path(sys.executable).with_name("bentoml")
-    url = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryDirectory(prefix="bentoml-serve-") as tmp:
-        log_path = Path(tmp) / "serve.log"
-        with log_path.open("wb") as log:
-            proc = subprocess.Popen(
-                [str(bentoml_cli), "serve", target, "--host", "127.0.0.1", "--port", str(port)],
-                cwd=cwd,
-                env={**os.environ, "BENTOML_DO_NOT_TRACK": "True", **(env or {})},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-            try:
-                _wait_ready(proc, url, log_path, ready_timeout)
-                yield url
-            finally:
+    with (
+        tempfile.TemporaryDirectory(prefix="bentoml-serve-") as tmp,
+        contextlib.ExitStack() as stack,
+    ):
+        started: dict[str, tuple[subprocess.Popen, str, Path]] = {}
+        try:
+            for name, spec in targets.items():
+                port = spec.port or free_port()
+                log_path = Path(tmp) / f"{name}.log"
+                log = stack.enter_context(log_path.open("wb"))
+                proc = subprocess.Popen(
+                    [str(bentoml_cli), "serve", spec.target, "--host", "127.0.0.1",
+                     "--port", str(port)],
+                    cwd=cwd,
+                    env={**os.environ, "BENTOML_DO_NOT_TRACK": "True", **spec.env},
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )  # fmt: skip
+                started[name] = (proc, f"http://127.0.0.1:{port}", log_path)
+            deadline = time.monotonic() + ready_timeout
+            for name, (proc, url, log_path) in started.items():
+                _wait_ready(proc, url, log_path, deadline - time.monotonic(), name)
+            yield {name: url for name, (_, url, _) in started.items()}
+        finally:
+            for proc, _, _ in started.values():
                 _stop(proc)
 
 
-def _wait_ready(proc: subprocess.Popen, url: str, log: Path, timeout: float) -> None:
+def _wait_ready(
+    proc: subprocess.Popen, url: str, log: Path, timeout: float, name: str = "service"
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"bentoml serve exited ({proc.returncode}):\n{_tail(log)}")
+            raise RuntimeError(f"{name}: bentoml serve exited ({proc.returncode}):\n{_tail(log)}")
         with contextlib.suppress(httpx.HTTPError):
             if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
                 return
         time.sleep(0.5)
-    raise TimeoutError(f"{url} not ready after {timeout:.0f} s:\n{_tail(log)}")
+    raise TimeoutError(f"{name} at {url} not ready after {timeout:.0f} s:\n{_tail(log)}")
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -84,3 +115,19 @@ def _stop(proc: subprocess.Popen) -> None:
 
 def _tail(log: Path, lines: int = 40) -> str:
     return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+
+
+def service_target(service: str, root: Path) -> str:
+    """``module:Class`` of a service, from its bentofile (the one place it is written)."""
+    bentofile = root / "bentos" / service / "bentofile.yaml"
+    match = re.search(r'^service:\s*"?([^"\s]+)"?\s*$', bentofile.read_text(), re.MULTILINE)
+    if match is None:
+        raise ValueError(f"{bentofile} names no service")
+    return match.group(1)
+
+
+def stack(
+    services: tuple[str, ...], root: Path, env: dict[str, str] | None = None
+) -> dict[str, Target]:
+    """Targets serving each of ``services`` on a free port, with the same environment."""
+    return {name: Target(service_target(name, root), dict(env or {})) for name in services}

@@ -100,15 +100,9 @@ ImageSide = Annotated[
 Seed = Annotated[int, Field(ge=0, le=2**32 - 1, description="random seed; drawn if absent")]
 
 
-class CoverRequest(BaseModel):
-    """Body of the art service's ``POST /generate``."""
+class CoverSettings(BaseModel):
+    """How to paint: models, seed, steps, guidance and size (defaults: the service's)."""
 
-    genre: str = Field(min_length=1, max_length=60, description="e.g. the genre service's")
-    emotion: str = Field(min_length=1, max_length=60, description="e.g. the lyrics' emotion")
-    keywords: list[Keyword] = Field(
-        default_factory=list, max_length=50, description="themes, weighted by score"
-    )
-    summary: str | None = Field(None, max_length=5000, description="the song's story")
     models: list[str] | None = Field(
         None, min_length=1, max_length=16, description="models to paint with; default all"
     )
@@ -124,6 +118,17 @@ class CoverRequest(BaseModel):
         if models is not None and len(set(models)) < len(models):
             raise ValueError("a model is named more than once")
         return models
+
+
+class CoverRequest(CoverSettings):
+    """Body of the art service's ``POST /generate``: what to paint, and how."""
+
+    genre: str = Field(min_length=1, max_length=60, description="e.g. the genre service's")
+    emotion: str = Field(min_length=1, max_length=60, description="e.g. the lyrics' emotion")
+    keywords: list[Keyword] = Field(
+        default_factory=list, max_length=50, description="themes, weighted by score"
+    )
+    summary: str | None = Field(None, max_length=5000, description="the song's story")
 
 
 class CoverImage(BaseModel):
