@@ -1,33 +1,37 @@
-"""``make demo``: train the genre model, serve it, classify a generated clip, print it.
+"""``make demo``: the cover pipeline end to end, offline, on the smoke profile.
 
-Offline and on the smoke profile: the model is trained on synthetic clips by the DVC
-pipeline (``dvc repro``, skipped when up to date), served with ``bentoml serve``, and
-asked about a new synthetic clip encoded as MP3. It tells synthetic genres apart; its
-answers on real music are meaningless until it is trained on real data.
+1. ``dvc repro`` trains the genre model on synthetic clips (skipped when up to date).
+2. The model services start on this machine with the smoke profile; the tiny Whisper,
+   lyrics, summary and Stable Diffusion models are built on first use.
+3. ``covers run`` turns the bundled clip (``pipeline_client/assets/demo-song.mp3``,
+   synthetic, free of rights) into covers in ``covers/demo``.
+4. The services stop.
+
+Every model but the genre model has random weights here: the transcript, emotions,
+keywords and covers are noise. The run shows the machinery; ``PROFILE=full`` gives
+real output (see the README).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
 
-from pipeline_client.clients import GenreClient
-from pipeline_client.local_stack import serve
+from pipeline_client.local_stack import serve_many, stack
 
 console = Console()
+SONG = Path(__file__).parent / "assets" / "demo-song.mp3"
+SERVICES = ("transcribe", "genre", "lyrics", "summarize", "art")  # a file needs no youtube
 
 
 def train(root: Path) -> str:
-    console.rule("1. train: dvc repro (synthetic source)")
+    console.rule("1. train the genre model: dvc repro (synthetic clips)")
     bin_dir = Path(sys.executable).parent
     # dvc.yaml runs `python -m training.<stage>`: it must be this environment's python.
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
@@ -40,50 +44,36 @@ def train(root: Path) -> str:
     return str(registered["tag"])
 
 
-def make_clip(genre: str, out_dir: Path, seconds: float = 20.0) -> Path:
-    from training.clips import write_clip
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    return write_clip(out_dir / "clip.mp3", genre, seconds, seed=int(time.time()))
-
-
-async def classify(url: str, clip: Path):
-    async with GenreClient(url) as client:
-        return await client.detect(clip)
-
-
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--genre", default="Reggae", help="genre of the generated clip")
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="the repository")
-    parser.add_argument("--out", type=Path, help="default: <root>/covers/genre-demo")
+    parser.add_argument("--out", type=Path, help="default: <root>/covers/demo")
+    parser.add_argument("--song", type=Path, default=SONG, help="the audio file to cover")
     args = parser.parse_args(argv)
-    args.out = args.out or args.root / "covers" / "genre-demo"
+    out = args.out or args.root / "covers" / "demo"
 
     tag = train(args.root)
-    console.rule("2. generate a clip")
-    clip = make_clip(args.genre, args.out)
-    console.print(f"synthetic {args.genre} clip: {clip}")
-    console.rule("3. serve the genre service and classify the clip")
+    console.rule("2. start the services (smoke profile: tiny random models)")
     env = {"MARKETPLACE_PROFILE": "smoke", "GENRE_MODEL_TAG": tag}
-    with serve("bentos.genre.service:Genre", env=env, cwd=args.root) as url:
-        console.print(f"genre service ready at {url}")
-        result = asyncio.run(classify(url, clip))
-    (args.out / "result.json").write_text(result.model_dump_json(indent=2))
-
-    table = Table(title=f"POST /detect: {result.windows} windows of {result.duration:.1f} s audio")
-    table.add_column("genre")
-    table.add_column("probability", justify="right")
-    for genre, p in sorted(result.probabilities.items(), key=lambda kv: -kv[1]):
-        table.add_row(genre, f"{p:.4f}", style="bold green" if genre == result.genre else None)
-    console.print(table)
-    verdict = "correct" if result.genre == args.genre else "wrong"
+    with serve_many(stack(SERVICES, args.root, env), cwd=args.root) as urls:
+        for service, url in urls.items():
+            console.print(f"{service:<11} {url}")
+        console.rule(f"3. covers run {args.song.name}")
+        flags = [arg for service, url in urls.items() for arg in (f"--{service}-url", url)]
+        command = [sys.executable, "-m", "pipeline_client.cli", "run", str(args.song)]
+        code = subprocess.run([*command, "--out", str(out), *flags], cwd=args.root).returncode
+    console.rule("4. services stopped")
+    if code != 0:
+        console.print(f"[red]the run failed[/]; what it produced is in {out}")
+        return code
     console.print(
-        f"sent a synthetic [bold]{args.genre}[/] clip, detected "
-        f"[bold]{result.genre}[/] ({verdict}); model {result.model}"
+        f"[bold]covers and report.json in {out}[/]\n"
+        "Smoke profile: the genre model is trained on synthetic clips; every other model "
+        "has random weights, so the lyrics, emotions and covers are noise. "
+        "See the README for the full profile."
     )
-    console.print(f"results in {args.out} (clip.mp3, result.json)")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -131,3 +131,27 @@ def stack(
 ) -> dict[str, Target]:
     """Targets serving each of ``services`` on a free port, with the same environment."""
     return {name: Target(service_target(name, root), dict(env or {})) for name in services}
+
+
+def main() -> None:
+    """``make stack``: every model service on its default port until interrupted."""
+    import argparse
+
+    from pipeline_client.settings import LOCAL_PORTS, SERVICES
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--root", type=Path, default=Path.cwd())
+    args = parser.parse_args()
+    targets = stack(SERVICES, args.root)
+    for name, target in targets.items():
+        targets[name] = Target(target.target, target.env, LOCAL_PORTS[name])
+    with serve_many(targets, cwd=args.root, ready_timeout=1800) as urls:
+        for name, url in urls.items():
+            print(f"{name:<11} {url}", flush=True)
+        print("ready: `covers run <song>` in another shell; Ctrl-C stops", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            signal.pause()
+
+
+if __name__ == "__main__":
+    main()

@@ -109,3 +109,40 @@ def serve_smoke(target: str, tmp_path_factory: pytest.TempPathFactory, **env: st
 
 def rms(x: np.ndarray) -> float:
     return float(np.sqrt(np.mean(np.square(x))))
+
+
+DEMO_SONG = ROOT / "pipeline_client" / "assets" / "demo-song.mp3"
+
+
+@pytest.fixture(scope="session")
+def audio_site(tmp_path_factory: pytest.TempPathFactory):
+    """A local file server with songs: the youtube service's test origin."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    folder = tmp_path_factory.mktemp("site")
+    shutil.copy(DEMO_SONG, folder / "song.mp3")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=folder))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def smoke_stack(tmp_path_factory: pytest.TempPathFactory, audio_site: str) -> dict[str, str]:
+    """Every model service on the smoke profile, each on its own port: service -> URL."""
+    from pipeline_client.local_stack import serve_many, stack
+    from pipeline_client.settings import SERVICES
+
+    env = {
+        "MARKETPLACE_PROFILE": "smoke",
+        "MARKETPLACE_SMOKE_DIR": str(tmp_path_factory.mktemp("smoke")),
+        "YOUTUBE_TEST_ORIGIN": audio_site,
+    }
+    with serve_many(stack(SERVICES, ROOT, env), cwd=ROOT) as urls:
+        yield urls

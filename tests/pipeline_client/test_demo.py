@@ -34,7 +34,7 @@ def copy_repo(dest: Path) -> Path:
     return dest
 
 
-def test_demo_trains_serves_and_classifies(tmp_path: Path) -> None:
+def test_demo_trains_serves_and_writes_covers(tmp_path: Path) -> None:
     repo = copy_repo(tmp_path / "repo")
     env = {**os.environ, "PATH": "/usr/bin:/bin"}  # the demo must find its own python and dvc
     proc = subprocess.run(
@@ -43,16 +43,19 @@ def test_demo_trains_serves_and_classifies(tmp_path: Path) -> None:
         env=env,
         capture_output=True,
         text=True,
-        timeout=900,
+        timeout=1200,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert "detected" in proc.stdout
-    out = repo / "covers" / "genre-demo"
-    result = json.loads((out / "result.json").read_text())
-    assert result["genre"] == "Reggae"
-    assert (out / "clip.mp3").stat().st_size > 0
+    out = repo / "covers" / "demo"
+    assert f"covers and report.json in {out}" in proc.stdout
+    assert "noise" in proc.stdout  # the smoke profile says what its output is worth
+    report = json.loads((out / "report.json").read_text())
     registered = json.loads((repo / "models" / "registered.json").read_text())
-    assert result["model"] == registered["tag"]
+    assert report["genre"]["model"] == registered["tag"]
+    assert report["genre"]["genre"] == "Reggae"  # the bundled clip is synthetic Reggae
+    for image in report["covers"]["images"]:
+        assert (out / image["png"]).read_bytes()[:4] == b"\x89PNG"
+    assert len(report["covers"]["images"]) == 3
     assert (
         json.loads((repo / "dvclive" / "evaluate" / "metrics.json").read_text())["accuracy"] >= 0.9
     )
