@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PROFILE ?= full
-SERVICE ?= genre
+SERVICE ?=
 PORT ?= 3000
 PYTEST_ARGS ?=
 # Without triton (see pyproject.toml's speech extra).
@@ -17,7 +17,7 @@ export BENTOML_DO_NOT_TRACK := True
 # The venv first on PATH: dvc.yaml's `python -m training.<stage>` must be the venv's.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: install demo test lint format serve train bench clean
+.PHONY: install browser demo test lint format serve stack train bench clean
 
 install: $(STAMP)
 
@@ -33,8 +33,16 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	MARKETPLACE_PROFILE=smoke $(BIN)/python -m pipeline_client.demo
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The browser test drives Debian's chromium (never a downloaded browser); as root it is
+# installed here, otherwise that test is skipped with the reason.
+browser:
+	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] && \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends chromium >/dev/null; } || \
+		echo "chromium not installed (needs root): the browser test will be skipped"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -44,13 +52,23 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# One model service: make serve SERVICE=genre PORT=3000 PROFILE=smoke|full
+# The whole stack in one process tree (the studio and every service it depends on):
+#   make serve PORT=3000 PROFILE=smoke|full
+# One service: make serve SERVICE=genre PORT=3000 PROFILE=smoke|full
 # The service class comes from the service's own bentofile.yaml.
 serve: $(STAMP)
+ifeq ($(SERVICE),)
+	MARKETPLACE_PROFILE=$(PROFILE) $(BIN)/bentoml serve . --port $(PORT)
+else
 	@test -f bentos/$(SERVICE)/bentofile.yaml || { echo "unknown SERVICE '$(SERVICE)'; known: $$(ls bentos/*/bentofile.yaml | cut -d/ -f2 | tr '\n' ' ')"; exit 2; }
 	MARKETPLACE_PROFILE=$(PROFILE) $(BIN)/bentoml serve \
 		$$(sed -n 's/^service: *"\{0,1\}\([^"]*\)"\{0,1\} *$$/\1/p' bentos/$(SERVICE)/bentofile.yaml) \
 		--port $(PORT)
+endif
+
+# Every model service on its own default port (3001-3006), for `covers run`.
+stack: $(STAMP)
+	MARKETPLACE_PROFILE=$(PROFILE) $(BIN)/python -m pipeline_client.local_stack
 
 # The genre training pipeline (DVC): prepare -> featurize -> train -> evaluate -> register.
 train: $(STAMP)

@@ -1,0 +1,54 @@
+"""The studio, served against the smoke stack by URL (as in a cluster)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from pipeline_client.local_stack import serve
+from tests.conftest import ROOT
+
+STUDIO = "bentos.studio.service:Studio"
+
+
+@pytest.fixture(scope="module")
+def studio_env(smoke_stack: dict[str, str], audio_site: str, tmp_path_factory) -> dict[str, str]:
+    return {
+        **{f"MARKETPLACE_{s.upper()}_URL": url for s, url in smoke_stack.items()},
+        "MARKETPLACE_PROFILE": "smoke",
+        "YOUTUBE_TEST_ORIGIN": audio_site,
+        "STUDIO_DATA_DIR": str(tmp_path_factory.mktemp("studio")),
+        "STUDIO_MAX_JOBS": "1",
+    }
+
+
+@pytest.fixture(scope="module")
+def start_studio(studio_env) -> Callable[..., AbstractContextManager[str]]:
+    """Start (or restart) the studio with the module's data folder."""
+    return lambda **env: serve(STUDIO, env={**studio_env, **env}, cwd=ROOT)
+
+
+@pytest.fixture(scope="module")
+def studio(start_studio):
+    with start_studio() as url:
+        yield url
+
+
+def submit(studio: str, song: Path | None = None, **form: str) -> httpx.Response:
+    files = {"audio": (song.name, song.read_bytes(), "audio/mpeg")} if song else None
+    return httpx.post(f"{studio}/jobs", files=files, data=form, timeout=60)
+
+
+def wait_done(url: str, job_id: str, timeout: float = 300) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = httpx.get(f"{url}/jobs/{job_id}", timeout=10).json()
+        if job["status"] != "running":
+            return job
+        time.sleep(0.5)
+    raise TimeoutError(f"job {job_id} still running after {timeout} s")
