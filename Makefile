@@ -79,6 +79,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/transcribe_throughput.py
 	$(BIN)/python bench/lyrics_throughput.py
 	$(BIN)/python bench/art_throughput.py
+	$(BIN)/python bench/pipeline_latency.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
