@@ -167,14 +167,14 @@ def main(argv: list[str] | None = None) -> int:
         files = write_outputs(failed.report, out)
         assert failed.report.failure is not None
         console.print(f"[red]failed at stage '{failed.report.failure.stage}':[/] {failed}")
-        console.print(f"what was obtained is in {files[-1]}")
+        console.print(f"what was obtained is in {files[-1]}", soft_wrap=True)
         return 1
     files = write_outputs(report, out)
     assert report.covers is not None
     console.print(f"\n[bold]prompt:[/] {report.covers.prompt}")
     console.print(f"seed {report.covers.seed}, {report.total_seconds:.1f} s in all")
     for path in files:
-        console.print(f"  {path}")
+        console.print(f"  {path}", soft_wrap=True)
     return 0
 
 

@@ -64,10 +64,10 @@ def main(argv: list[str] | None = None) -> int:
         code = subprocess.run([*command, "--out", str(out), *flags], cwd=args.root).returncode
     console.rule("4. services stopped")
     if code != 0:
-        console.print(f"[red]the run failed[/]; what it produced is in {out}")
+        console.print(f"[red]the run failed[/]; what it produced is in {out}", soft_wrap=True)
         return code
+    console.print(f"[bold]covers and report.json in {out}[/]", soft_wrap=True)  # copyable
     console.print(
-        f"[bold]covers and report.json in {out}[/]\n"
         "Smoke profile: the genre model is trained on synthetic clips; every other model "
         "has random weights, so the lyrics, emotions and covers are noise. "
         "See the README for the full profile."
