@@ -52,6 +52,14 @@ def test_a_youtube_address_is_fetched_and_its_audio_kept(studio: str, audio_site
     assert "audio.mp3" in job["files"] and job["report"]["fetched"]["title"] == "song"
 
 
+def test_a_failed_stage_is_named_on_the_job(studio: str, audio_site: str) -> None:
+    job = wait_done(studio, submit(studio, url=f"{audio_site}/missing.mp3").json()["id"])
+    assert job["status"] == "failed" and job["failed_stage"] == "youtube"
+    assert "404" in job["error"] and job["stages"]["youtube"]["state"] == "failed"
+    assert job["stages"]["transcribe"]["state"] == "waiting"
+    assert job["files"] == ["report.json"]  # the report of what happened is kept
+
+
 def test_the_next_job_gets_a_busy_answer_while_the_limit_runs(studio: str) -> None:
     first = submit(studio, DEMO_SONG, **FAST).json()
     busy = submit(studio, DEMO_SONG, **FAST)
