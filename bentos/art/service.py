@@ -89,30 +89,18 @@ class Art:
             ).to_response()
         cover = build_prompt(request.genre, request.emotion, request.keywords, request.summary)
         seed = request.seed if request.seed is not None else secrets.randbelow(2**32)
-        jobs = [
-            Job(
-                model=model,
-                prompt=cover.prompt,
-                negative_prompt=cover.negative_prompt,
-                seed=seed,
-                steps=request.steps,
-                guidance=request.guidance,
-                width=request.width,
-                height=request.height,
-            )
-            for model in models
-        ]
+        # what every image of the request shares: prompts, seed, steps, guidance, size
+        shared = {
+            **cover.model_dump(),
+            **request.model_dump(include={"steps", "guidance", "width", "height"}),
+            "seed": seed,
+        }
+        jobs = [Job(model=model, **shared) for model in models]
         # One call per image, concurrently: the batcher groups them with other requests'.
         done = await asyncio.gather(*(self.painter.to_async.paint_batch([job]) for job in jobs))
         paintings = [Painting.model_validate(p) for (p,) in done]
         return CoverResult(
-            prompt=cover.prompt,
-            negative_prompt=cover.negative_prompt,
-            seed=seed,
-            steps=request.steps,
-            guidance=request.guidance,
-            width=request.width,
-            height=request.height,
+            **shared,
             images=[
                 CoverImage(model=job.model, png=base64.b64encode(p.png).decode(), nsfw=p.nsfw)
                 for job, p in zip(jobs, paintings, strict=True)
