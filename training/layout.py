@@ -47,5 +47,9 @@ class Layout:
         return self.eval_live_dir / "metrics.json"
 
     @property
+    def reference_csv(self) -> Path:
+        return self.root / "data" / "reference" / "genre.csv"
+
+    @property
     def registered_json(self) -> Path:
         return self.root / "models" / "registered.json"

@@ -60,6 +60,25 @@ class RegisterParams(_Section):
     name: str = "genre"
 
 
+class PromoteParams(_Section):
+    margin: float = Field(
+        0.0, ge=0, le=1, description="macro-F1 a candidate must gain over production"
+    )
+    per_genre_tolerance: float = Field(
+        0.05, ge=0, le=1, description="largest F1 drop allowed for any one genre"
+    )
+
+
+class DriftParams(_Section):
+    drift_share: float = Field(
+        0.5, gt=0, le=1, description="share of drifted columns that makes the data drift"
+    )
+    column_threshold: float = Field(
+        0.05, gt=0, lt=1, description="p-value below which one column has drifted"
+    )
+    min_rows: int = Field(30, ge=1, description="fewer monitored requests: no verdict")
+
+
 class Params(_Section):
     features: FeatureConfig = FeatureConfig()
     data: DataParams = DataParams()
@@ -67,6 +86,8 @@ class Params(_Section):
     model: NetworkConfig = NetworkConfig()
     train: TrainParams = TrainParams()
     registry: RegisterParams = RegisterParams()
+    promote: PromoteParams = PromoteParams()
+    drift: DriftParams = DriftParams()
 
 
 def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:

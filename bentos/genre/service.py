@@ -23,6 +23,7 @@ from bentos.common.schemas import GenreResult
 from bentos.common.settings import AudioLimits, model_service
 from bentos.genre.features import LogMel, window_features
 from bentos.genre.model_files import GenreModel, read_config, track_probabilities
+from bentos.genre.monitoring import record, safe_audio_summary
 from bentos.genre.settings import GenreSettings
 from bentos.genre.store import ensure_model
 
@@ -73,23 +74,30 @@ class Genre:
         or 422 (corrupt), with ``{"error", "detail"}``.
         """
         try:
-            features, duration = await asyncio.to_thread(self._features, audio)
+            features, duration, summary = await asyncio.to_thread(self._features, audio)
         except ClientError as exc:
             return exc.to_response()
         window_probs = await self.classifier.to_async.classify(features)
         probs = track_probabilities(np.asarray(window_probs))
         labels = self.config.labels
+        probabilities = {label: float(p) for label, p in zip(labels, probs, strict=True)}
+        if SETTINGS.monitoring:
+            record(summary, probabilities, SETTINGS.monitor_dir)
         return GenreResult(
             genre=labels[int(probs.argmax())],
-            probabilities={label: float(p) for label, p in zip(labels, probs, strict=True)},
+            probabilities=probabilities,
             windows=len(features),
             duration=duration,
             model=self.model_tag,
         )
 
-    def _features(self, audio: Path) -> tuple[np.ndarray, float]:
+    def _features(self, audio: Path) -> tuple[np.ndarray, float, dict[str, float] | None]:
         fc = self.config.features
         decoded = decode_audio(
             audio, sample_rate=fc.sample_rate, channels=fc.channels, limits=self.limits
         )
-        return window_features(decoded.samples, fc, extractor=self.extractor), decoded.duration
+        features = window_features(decoded.samples, fc, extractor=self.extractor)
+        summary = (
+            safe_audio_summary(decoded.samples, fc.sample_rate) if SETTINGS.monitoring else None
+        )
+        return features, decoded.duration, summary

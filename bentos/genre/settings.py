@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -16,4 +18,8 @@ class GenreSettings(BatchingSettings):
     max_batch_size: int = Field(128, ge=1, description="most windows in one forward pass")
     max_latency_ms: int = Field(
         10_000, ge=1, description="batching latency budget; beyond it requests get 503"
+    )
+    monitoring: bool = Field(True, description="log each request's audio summary and answer")
+    monitor_dir: Path = Field(
+        Path("monitoring"), description="where bentoml.monitor writes genre_requests/data/*.log"
     )

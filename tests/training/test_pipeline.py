@@ -170,7 +170,9 @@ def project_files(module: str) -> set[str]:
     return seen
 
 
-@pytest.mark.parametrize("stage", ["prepare", "featurize", "train", "evaluate", "register"])
+@pytest.mark.parametrize(
+    "stage", ["prepare", "featurize", "train", "evaluate", "register", "reference"]
+)
 def test_every_stage_depends_on_the_code_it_runs(stage: str) -> None:
     spec = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"][stage]
     assert spec["cmd"] == f"python -m training.{stage}"

@@ -22,12 +22,18 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def genre_url(trained: dict):
+def monitor_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("monitoring")
+
+
+@pytest.fixture(scope="module")
+def genre_url(trained: dict, monitor_dir: Path):
     env = {
         "GENRE_MODEL_TAG": trained["tag"],
         "MARKETPLACE_PROFILE": "full",
         "AUDIO_MAX_UPLOAD_MB": "1",
         "AUDIO_MAX_SECONDS": "60",
+        "GENRE_MONITOR_DIR": str(monitor_dir),
     }
     with serve("bentos.genre.service:Genre", env=env, cwd=ROOT) as url:
         yield url
@@ -172,3 +178,32 @@ def test_bento_build_bundles_the_model(trained: dict) -> None:
     services = {s["name"]: s for s in bento["services"]}
     assert {m["tag"] for m in services["genre-classifier"]["models"]} == {trained["tag"]}
     assert "detect" in {r["name"] for r in bento["schema"]["routes"]}
+
+
+def test_every_answer_is_recorded_for_drift_reports(
+    genre_url: str, synthetic_clip, monitor_dir: Path
+) -> None:
+    from training.drift import COLUMNS, load_monitored
+
+    before = len(load_monitored(monitor_dir))
+    clips = [synthetic_clip(g, 6.0, index=500 + i) for i, g in enumerate(("Metal", "Jazz"))]
+    answers = [detect(genre_url, clip) for clip in [*clips, clips[0]]]
+    logged = load_monitored(monitor_dir)
+    assert len(logged) == before + 3
+    assert set(COLUMNS) <= set(logged.columns)
+    last = logged.tail(3)
+    assert list(last["genre"]) == [a.genre for a in answers]
+    for answer, top in zip(answers, last["top_probability"], strict=True):
+        assert top == pytest.approx(answer.probabilities[answer.genre], abs=1e-5)
+    assert (last["loudness_db"] < 0).all() and (last["entropy_bits"] >= 0).all()
+
+
+def test_monitoring_that_cannot_write_never_fails_a_prediction(
+    trained: dict, synthetic_clip, tmp_path: Path
+) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    env = {"GENRE_MODEL_TAG": trained["tag"], "GENRE_MONITOR_DIR": str(blocked / "sub")}
+    with serve("bentos.genre.service:Genre", env=env, cwd=ROOT) as url:
+        result = detect(url, synthetic_clip("Rock", 6.0, index=600))
+    assert result.genre in GENRES
