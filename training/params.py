@@ -62,7 +62,7 @@ class RegisterParams(_Section):
 
 class PromoteParams(_Section):
     margin: float = Field(
-        0.0, ge=0, le=1, description="macro-F1 a candidate must gain over production"
+        0.01, ge=0, le=1, description="macro-F1 a candidate must gain over production"
     )
     per_genre_tolerance: float = Field(
         0.05, ge=0, le=1, description="largest F1 drop allowed for any one genre"
