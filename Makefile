@@ -17,7 +17,7 @@ export BENTOML_DO_NOT_TRACK := True
 # The venv first on PATH: dvc.yaml's `python -m training.<stage>` must be the venv's.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: install browser demo test lint format serve stack train bench clean
+.PHONY: install browser demo test lint format serve stack train bentos bench clean
 
 install: $(STAMP)
 
@@ -73,6 +73,10 @@ stack: $(STAMP)
 # The genre training pipeline (DVC): prepare -> featurize -> train -> evaluate -> register.
 train: $(STAMP)
 	$(BIN)/dvc repro
+
+# Every Bento (the model services and the studio), versioned from the git commit.
+bentos: $(STAMP)
+	$(BIN)/python -m bentos.build
 
 bench: $(STAMP)
 	$(BIN)/python bench/genre_throughput.py
