@@ -20,10 +20,9 @@ from bentos.art.prompt import build_prompt
 from bentos.art.settings import ArtSettings
 from bentos.common.errors import UnknownModel
 from bentos.common.schemas import CoverImage, CoverRequest, CoverResult
-from bentos.common.settings import MarketplaceSettings, Profile, model_service
+from bentos.common.settings import SERVICE_TIMEOUTS, MarketplaceSettings, Profile, model_service
 
 SETTINGS = ArtSettings()
-TIMEOUT_S = 900  # three 512 x 512 covers take seconds on a GPU, minutes on a CPU
 
 
 def model_sources() -> tuple[dict[str, str], str | None]:
@@ -37,7 +36,7 @@ def model_sources() -> tuple[dict[str, str], str | None]:
     return models, SETTINGS.single_file_config
 
 
-@bentoml.service(**model_service("art-painter", timeout=TIMEOUT_S))
+@bentoml.service(**model_service("art-painter", timeout=SERVICE_TIMEOUTS["art"]))
 class CoverPainter:
     """Every configured Stable Diffusion pipeline, loaded once (fp16 on CUDA)."""
 
@@ -60,7 +59,7 @@ class CoverPainter:
         return self.painter.paint(jobs)
 
 
-@bentoml.service(name="art", traffic={"timeout": TIMEOUT_S, "max_concurrency": 32})
+@bentoml.service(name="art", traffic={"timeout": SERVICE_TIMEOUTS["art"], "max_concurrency": 32})
 class Art:
     """Front API: validation, prompt, seed; images through the batchable API."""
 

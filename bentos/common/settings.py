@@ -51,6 +51,15 @@ class BatchingSettings(BaseSettings):
 KEEP_CONNECTION = {"max_requests": 2**31 - 1, "max_age": 365 * 86400.0}
 
 
+# Request timeouts (seconds) of each service, front and model worker alike. Also the
+# predictor timeouts of the KServe manifests (a test holds them equal).
+SERVICE_TIMEOUTS: dict[str, int] = {
+    "youtube": 600, "transcribe": 600, "genre": 120, "lyrics": 120, "summarize": 300,
+    "art": 900,  # three 512 x 512 covers take seconds on a GPU, minutes on a CPU
+    "studio": 3600,
+}  # fmt: skip
+
+
 def model_service(name: str, timeout: int) -> dict[str, object]:
     """Keyword arguments of ``@bentoml.service`` for a model (inner) service: one worker
     holds the model; its callers keep their connection to it."""

@@ -20,7 +20,7 @@ from pydantic import Field
 from bentos.common.audio import decode_audio
 from bentos.common.errors import ClientError
 from bentos.common.schemas import GenreResult
-from bentos.common.settings import AudioLimits, model_service
+from bentos.common.settings import SERVICE_TIMEOUTS, AudioLimits, model_service
 from bentos.genre.features import LogMel, window_features
 from bentos.genre.model_files import GenreModel, read_config, track_probabilities
 from bentos.genre.monitoring import record, safe_audio_summary
@@ -31,7 +31,7 @@ SETTINGS = GenreSettings()
 MODEL_TAG = ensure_model(SETTINGS.model_tag)  # the exact version, for both services
 
 
-@bentoml.service(**model_service("genre-classifier", timeout=120))
+@bentoml.service(**model_service("genre-classifier", timeout=SERVICE_TIMEOUTS["genre"]))
 class GenreClassifier:
     """The network, loaded once; classifies batches of feature windows."""
 
@@ -49,7 +49,9 @@ class GenreClassifier:
 
 
 # max_concurrency bounds the decodes in flight (each holds a song's PCM in memory).
-@bentoml.service(name="genre", traffic={"timeout": 120, "max_concurrency": 32})
+@bentoml.service(
+    name="genre", traffic={"timeout": SERVICE_TIMEOUTS["genre"], "max_concurrency": 32}
+)
 class Genre:
     """Front API: validates and decodes the upload, cuts windows, averages the answers."""
 

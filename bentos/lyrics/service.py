@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from bentos.common.errors import ClientError, EmptyText, TextTooLong
 from bentos.common.schemas import LyricsResult, OptionalLanguage
-from bentos.common.settings import MarketplaceSettings, Profile, model_service
+from bentos.common.settings import SERVICE_TIMEOUTS, MarketplaceSettings, Profile, model_service
 from bentos.lyrics.affect import AffectModels
 from bentos.lyrics.keywords import extract_keywords
 from bentos.lyrics.language import detect_language
@@ -43,7 +43,7 @@ def model_sources() -> tuple[dict[str, str], dict[str, str]]:
     return SETTINGS.emotion_models, SETTINGS.sentiment_models
 
 
-@bentoml.service(**model_service("lyrics-affect", timeout=120))
+@bentoml.service(**model_service("lyrics-affect", timeout=SERVICE_TIMEOUTS["lyrics"]))
 class LyricsAffect:
     """The emotion and sentiment models, loaded once."""
 
@@ -60,7 +60,9 @@ class LyricsAffect:
         return self.models.languages
 
 
-@bentoml.service(name="lyrics", traffic={"timeout": 120, "max_concurrency": 64})
+@bentoml.service(
+    name="lyrics", traffic={"timeout": SERVICE_TIMEOUTS["lyrics"], "max_concurrency": 64}
+)
 class Lyrics:
     """Front API: validation, language, keywords; affect through the batchable API."""
 

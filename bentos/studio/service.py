@@ -35,6 +35,7 @@ from pydantic import ValidationError
 from bentos.art.service import Art
 from bentos.common.errors import ClientError
 from bentos.common.schemas import CoverSettings
+from bentos.common.settings import SERVICE_TIMEOUTS
 from bentos.genre.service import Genre
 from bentos.lyrics.service import Lyrics
 from bentos.studio.jobs import Job, JobStore
@@ -84,7 +85,7 @@ async def _invalid(request: Request, exc: RequestValidationError) -> JSONRespons
     return JSONResponse({"error": "invalid_request", "detail": where}, status_code=400)
 
 
-@bentoml.service(name="studio", workers=1, traffic={"timeout": 3600})
+@bentoml.service(name="studio", workers=1, traffic={"timeout": SERVICE_TIMEOUTS["studio"]})
 @bentoml.asgi_app(app, path="/")
 class Studio:
     youtube = bentoml.depends(Youtube, url=URLS.youtube_url)

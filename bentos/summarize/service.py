@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from bentos.common.errors import ClientError, EmptyText, TextTooLong
 from bentos.common.schemas import SummaryResult
-from bentos.common.settings import MarketplaceSettings, Profile, model_service
+from bentos.common.settings import SERVICE_TIMEOUTS, MarketplaceSettings, Profile, model_service
 from bentos.summarize.settings import SummarizeSettings
 from bentos.summarize.summarizer import Summarizer
 
@@ -34,7 +34,7 @@ def model_source() -> str:
     return SETTINGS.model
 
 
-@bentoml.service(**model_service("summarize-model", timeout=300))
+@bentoml.service(**model_service("summarize-model", timeout=SERVICE_TIMEOUTS["summarize"]))
 class SummarizerModel:
     """The seq2seq model, loaded once."""
 
@@ -47,7 +47,9 @@ class SummarizerModel:
         return [SummaryResult(summary=s, chunks=n) for s, n in results]
 
 
-@bentoml.service(name="summarize", traffic={"timeout": 300, "max_concurrency": 64})
+@bentoml.service(
+    name="summarize", traffic={"timeout": SERVICE_TIMEOUTS["summarize"], "max_concurrency": 64}
+)
 class Summarize:
     """Front API: validates the text, then summarises through the batchable API."""
 

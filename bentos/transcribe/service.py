@@ -20,7 +20,13 @@ from pydantic import BaseModel, Field
 from bentos.common.audio import decode_audio
 from bentos.common.errors import ClientError, UnknownLanguage
 from bentos.common.schemas import OptionalLanguage, Segment, TranscriptResult
-from bentos.common.settings import AudioLimits, MarketplaceSettings, Profile, model_service
+from bentos.common.settings import (
+    SERVICE_TIMEOUTS,
+    AudioLimits,
+    MarketplaceSettings,
+    Profile,
+    model_service,
+)
 from bentos.transcribe.engine import N_FRAMES, WhisperEngine, window_mel
 from bentos.transcribe.settings import TranscribeSettings
 from bentos.transcribe.stitching import stitch
@@ -63,7 +69,7 @@ def _mels(items: list[MelWindow], n_mels: int) -> np.ndarray:
     )
 
 
-@bentoml.service(**model_service("whisper", timeout=600))
+@bentoml.service(**model_service("whisper", timeout=SERVICE_TIMEOUTS["transcribe"]))
 class Whisper:
     """The Whisper model, loaded once (fp16 on CUDA, fp32 on CPU)."""
 
@@ -91,7 +97,9 @@ class Whisper:
         return [WindowTranscript(segments=s, no_speech=ns) for s, ns in results]
 
 
-@bentoml.service(name="transcribe", traffic={"timeout": 600, "max_concurrency": 32})
+@bentoml.service(
+    name="transcribe", traffic={"timeout": SERVICE_TIMEOUTS["transcribe"], "max_concurrency": 32}
+)
 class Transcribe:
     """Front API: decoding, windows, language, stitching."""
 

@@ -16,6 +16,7 @@ from pydantic import Field
 
 from bentos.common.errors import ErrorAnswer
 from bentos.common.schemas import FetchedAudio
+from bentos.common.settings import SERVICE_TIMEOUTS
 from bentos.youtube.addresses import MAX_URL_LENGTH, check_public, parse_video_url
 from bentos.youtube.fetch import fetch_audio
 from bentos.youtube.settings import YoutubeSettings
@@ -23,7 +24,9 @@ from bentos.youtube.settings import YoutubeSettings
 log = logging.getLogger("bentoml.youtube")
 
 
-@bentoml.service(name="youtube", traffic={"timeout": 600, "max_concurrency": 8})
+@bentoml.service(
+    name="youtube", traffic={"timeout": SERVICE_TIMEOUTS["youtube"], "max_concurrency": 8}
+)
 class Youtube:
     def __init__(self) -> None:
         self.settings = YoutubeSettings()
