@@ -124,7 +124,27 @@ def main(argv: list[str] | None = None) -> int:
         f"({result.share:.0%}; threshold {params.drift_share:.0%}). "
         f"Report: {args.out / 'report.html'}"
     )
+    (args.out / "summary.md").write_text(summary_markdown(result, len(reference), params))
     return 1 if result.drifted else 0
+
+
+def summary_markdown(result: DriftResult, reference_rows: int, params: DriftParams) -> str:
+    """The verdict and every column's test, for a workflow summary or an issue."""
+    verdict = "Drift detected" if result.drifted else "No drift"
+    lines = [
+        f"### {verdict} in the genre service's requests",
+        "",
+        f"{result.rows} monitored requests against {reference_rows} training tracks: "
+        f"{len(result.drifted_columns)} of {len(COLUMNS)} columns drifted "
+        f"({result.share:.0%}; the data drifts at {params.drift_share:.0%}).",
+        "",
+        "| column | drifted | test |",
+        "| --- | --- | --- |",
+    ]
+    for column in COLUMNS:
+        drifted = "**yes**" if column in result.drifted_columns else "no"
+        lines.append(f"| {column} | {drifted} | {result.scores.get(column, '')} |")
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

@@ -155,3 +155,24 @@ def test_the_typed_check_catches_a_misspelt_field() -> None:
     broken["spec"]["predictor"]["minReplica"] = 2
     with pytest.raises(AssertionError, match="minReplica"):
         typed(broken, "V1beta1InferenceService", "genre")
+
+
+def test_set_image_points_an_overlay_at_a_new_image(tmp_path) -> None:
+    import shutil
+
+    from bentos.deploy import main as deploy
+
+    overlays = tmp_path / "overlays"
+    shutil.copytree(ROOT / "manifests" / "overlays", overlays)
+    shutil.copytree(ROOT / "manifests" / "base", tmp_path / "base")
+    image = "ghcr.io/acme/ai-marketplace/genre:3f2c9a1b7d0e-mdziv"
+    assert deploy(["set-image", "genre", image, "--overlays-dir", str(overlays)]) == 0
+    for overlay in OVERLAYS:
+        text = (overlays / overlay / "kustomization.yaml").read_text()
+        assert "newName: ghcr.io/acme/ai-marketplace/genre\n    newTag: 3f2c9a1b7d0e-mdziv" in text
+        assert text.startswith("#")  # comments kept
+        out = subprocess.run(["kubectl", "kustomize", str(overlays / overlay)],
+                             capture_output=True, text=True, check=True).stdout  # fmt: skip
+        assert f"image: {image}" in out
+        assert "image: ghcr.io/ai-marketplace/art:latest" in out  # the others untouched
+    assert deploy(["set-image", "nope", image, "--overlays-dir", str(overlays)]) == 1

@@ -101,9 +101,11 @@ def test_the_command_exits_1_on_drift(
     args = ["--reference", str(reference_csv), "--current", str(current), "--out", str(out),
             "--params", str(params)]  # fmt: skip
     assert drift.main(args) == 1
-    out = capsys.readouterr().out
-    assert "drift detected" in out and "DRIFT loudness_db" in out
+    printed = capsys.readouterr().out
+    assert "drift detected" in printed and "DRIFT loudness_db" in printed
     assert (out / "report.html").exists()
+    summary = (out / "summary.md").read_text()
+    assert summary.startswith("### Drift detected") and "| loudness_db | **yes** |" in summary
 
 
 def test_too_few_requests_give_no_verdict(reference_csv: Path, tmp_path: Path, capsys) -> None:
