@@ -1,9 +1,13 @@
-"""Client errors: each problem with a request has its own 4xx status and a message.
+"""Every error a service answers: a status, a stable code and a message.
 
-A service API catches :class:`ClientError` and returns :meth:`ClientError.to_response`,
-so the client gets ``{"error": <code>, "detail": <message>}`` with the right status.
-:class:`UpstreamError` is the one server-side answer of that shape: a site the service
-fetches from failed (502), which is neither the client's fault nor a bug.
+Code anywhere in a service raises an :class:`ErrorAnswer` subclass; one place turns it
+into the answer ``{"error": <code>, "detail": <message>}`` (:mod:`bentos.common.http`).
+:class:`ClientError` (4xx) is a problem with what the client sent. :class:`ServerError`
+(5xx) is the server's: a bug (500), or a fault that retrying can cure (``retryable``:
+502 upstream, 503 busy or restarting, 504 too slow), answered with ``Retry-After``.
+
+torch-free and starlette-free at import: the thin client imports :class:`ErrorBody`'s
+module, and training imports these classes.
 """
 
 from __future__ import annotations
@@ -14,24 +18,38 @@ from typing import TYPE_CHECKING, ClassVar
 if TYPE_CHECKING:  # starlette is only installed with the services
     from starlette.responses import JSONResponse
 
+RETRY_AFTER_S = 5  # what a retryable answer tells the client to wait
+
 
 class ErrorAnswer(Exception):
     """An error a service answers with its own status, code and message."""
 
     status: ClassVar[HTTPStatus] = HTTPStatus.INTERNAL_SERVER_ERROR
-    code: ClassVar[str] = "error"
+    code: ClassVar[str] = "internal_error"
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
         self.detail = detail
 
+    @property
+    def retryable(self) -> bool:
+        return self.status in RETRYABLE
+
     def to_body(self) -> dict[str, str]:
         return {"error": self.code, "detail": self.detail}
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(RETRY_AFTER_S)} if self.retryable else {}
 
     def to_response(self) -> JSONResponse:
         from starlette.responses import JSONResponse
 
-        return JSONResponse(self.to_body(), status_code=int(self.status))
+        return JSONResponse(self.to_body(), status_code=int(self.status), headers=self.headers())
+
+
+RETRYABLE = frozenset(
+    {HTTPStatus.BAD_GATEWAY, HTTPStatus.SERVICE_UNAVAILABLE, HTTPStatus.GATEWAY_TIMEOUT}
+)
 
 
 class ClientError(ErrorAnswer):
@@ -39,6 +57,56 @@ class ClientError(ErrorAnswer):
 
     status = HTTPStatus.BAD_REQUEST
     code = "bad_request"
+
+
+class ServerError(ErrorAnswer):
+    """A fault of the server (never the client's): a 5xx."""
+
+
+# -- requests that are malformed whatever the endpoint ---------------------------------
+
+
+class InvalidRequest(ClientError):
+    """A field is missing, of the wrong type or out of bounds."""
+
+    code = "invalid_request"
+
+
+class MalformedRequest(ClientError):
+    """The body cannot be parsed: broken JSON or multipart, invalid UTF-8, too deep."""
+
+    code = "malformed_request"
+
+
+class UnsupportedMediaType(ClientError):
+    status = HTTPStatus.UNSUPPORTED_MEDIA_TYPE
+    code = "unsupported_media_type"
+
+
+class RequestTooLarge(ClientError):
+    status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    code = "request_too_large"
+
+
+class NotFound(ClientError):
+    status = HTTPStatus.NOT_FOUND
+    code = "not_found"
+
+
+class MethodNotAllowed(ClientError):
+    status = HTTPStatus.METHOD_NOT_ALLOWED
+    code = "method_not_allowed"
+
+
+class TooManyRequests(ClientError):
+    status = HTTPStatus.TOO_MANY_REQUESTS
+    code = "too_many_requests"
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(RETRY_AFTER_S)}
+
+
+# -- audio -------------------------------------------------------------------------------
 
 
 class EmptyAudio(ClientError):
@@ -66,6 +134,16 @@ class CorruptAudio(ClientError):
     code = "corrupt_audio"
 
 
+class TruncatedAudio(ClientError):
+    """The file announces more audio than it holds (an interrupted download or copy)."""
+
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+    code = "truncated_audio"
+
+
+# -- text --------------------------------------------------------------------------------
+
+
 class EmptyText(ClientError):
     status = HTTPStatus.BAD_REQUEST
     code = "empty_text"
@@ -81,9 +159,22 @@ class UnknownLanguage(ClientError):
     code = "unknown_language"
 
 
+# -- art ---------------------------------------------------------------------------------
+
+
 class UnknownModel(ClientError):
     status = HTTPStatus.BAD_REQUEST
     code = "unknown_model"
+
+
+class OverBudget(ClientError):
+    """The request asks for more work (pixels x steps x images) than one request may."""
+
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+    code = "over_budget"
+
+
+# -- youtube -----------------------------------------------------------------------------
 
 
 class UrlNotAllowed(ClientError):
@@ -101,6 +192,68 @@ class VideoTooLong(ClientError):
     code = "video_too_long"
 
 
-class UpstreamError(ErrorAnswer):
+# -- server faults -----------------------------------------------------------------------
+
+
+class InternalError(ServerError):
+    """A bug: the log has the traceback."""
+
+
+class UpstreamError(ServerError):
+    """A site the service fetches from failed: neither the client's fault nor a bug."""
+
     status = HTTPStatus.BAD_GATEWAY
     code = "upstream_error"
+
+
+class UpstreamBusy(ServerError):
+    """The site refuses for now (rate limit, bot check): worth trying again later."""
+
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+    code = "upstream_busy"
+
+
+class Overloaded(ServerError):
+    """The machine is too busy to finish the work in time (e.g. a decode timed out)."""
+
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+    code = "overloaded"
+
+
+class ModelUnavailable(ServerError):
+    """The model worker behind the front is starting, restarting or overloaded."""
+
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+    code = "model_unavailable"
+
+
+class NotReady(ServerError):
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+    code = "not_ready"
+
+
+class DeadlineExceeded(ServerError):
+    status = HTTPStatus.GATEWAY_TIMEOUT
+    code = "deadline_exceeded"
+
+
+# Answers every endpoint may give whatever it does (the request envelope, the server).
+COMMON_ERRORS: tuple[type[ErrorAnswer], ...] = (
+    InvalidRequest,
+    MalformedRequest,
+    UnsupportedMediaType,
+    RequestTooLarge,
+    InternalError,
+    ModelUnavailable,
+    DeadlineExceeded,
+)
+AUDIO_ERRORS: tuple[type[ErrorAnswer], ...] = (
+    EmptyAudio,
+    AudioTooLarge,
+    AudioTooLong,
+    NotAudio,
+    CorruptAudio,
+    TruncatedAudio,
+    Overloaded,
+)
+TEXT_ERRORS: tuple[type[ErrorAnswer], ...] = (EmptyText, TextTooLong)

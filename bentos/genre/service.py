@@ -18,7 +18,8 @@ import torch
 from pydantic import Field
 
 from bentos.common.audio import decode_audio
-from bentos.common.errors import ClientError
+from bentos.common.errors import AUDIO_ERRORS
+from bentos.common.http import api, harden
 from bentos.common.schemas import GenreResult
 from bentos.common.settings import SERVICE_TIMEOUTS, AudioLimits, model_service
 from bentos.genre.features import LogMel, window_features
@@ -31,6 +32,7 @@ SETTINGS = GenreSettings()
 MODEL_TAG = ensure_model(SETTINGS.model_tag)  # the exact version, for both services
 
 
+@harden(model=True)
 @bentoml.service(**model_service("genre-classifier", timeout=SERVICE_TIMEOUTS["genre"]))
 class GenreClassifier:
     """The network, loaded once; classifies batches of feature windows."""
@@ -49,6 +51,7 @@ class GenreClassifier:
 
 
 # max_concurrency bounds the decodes in flight (each holds a song's PCM in memory).
+@harden(upload_limit=AudioLimits().max_upload_bytes)
 @bentoml.service(
     name="genre", traffic={"timeout": SERVICE_TIMEOUTS["genre"], "max_concurrency": 32}
 )
@@ -65,7 +68,7 @@ class Genre:
         self.extractor = LogMel(self.config.features)
         self.limits = AudioLimits()
 
-    @bentoml.api(route="/detect")
+    @api(route="/detect", errors=AUDIO_ERRORS)
     async def detect(
         self,
         audio: Annotated[Path, Field(description="the song, in any format ffmpeg reads")],
@@ -73,12 +76,9 @@ class Genre:
         """Detect the genre of a whole song: every window is classified, then averaged.
 
         Bad input answers 400 (empty), 413 (too large or too long), 415 (not audio)
-        or 422 (corrupt), with ``{"error", "detail"}``.
+        or 422 (corrupt or truncated), with ``{"error", "detail"}``.
         """
-        try:
-            features, duration, summary = await asyncio.to_thread(self._features, audio)
-        except ClientError as exc:
-            return exc.to_response()
+        features, duration, summary = await asyncio.to_thread(self._features, audio)
         window_probs = await self.classifier.to_async.classify(features)
         probs = track_probabilities(np.asarray(window_probs))
         labels = self.config.labels
