@@ -149,6 +149,11 @@ class EmptyText(ClientError):
     code = "empty_text"
 
 
+class NoWords(ClientError):
+    status = HTTPStatus.BAD_REQUEST
+    code = "no_words"
+
+
 class TextTooLong(ClientError):
     status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
     code = "text_too_long"
@@ -256,4 +261,4 @@ AUDIO_ERRORS: tuple[type[ErrorAnswer], ...] = (
     TruncatedAudio,
     Overloaded,
 )
-TEXT_ERRORS: tuple[type[ErrorAnswer], ...] = (EmptyText, TextTooLong)
+TEXT_ERRORS: tuple[type[ErrorAnswer], ...] = (EmptyText, NoWords, TextTooLong)

@@ -57,6 +57,7 @@ HARD_EXIT_S = 3  # past the grace, a worker still alive (a busy thread) exits an
 JSON_BODY_LIMIT = 1 << 20  # JSON bodies: texts are bounded far below this
 MULTIPART_SLACK = 1 << 16  # multipart headers and small fields around the file
 ERRORS_ATTR = "__marketplace_errors__"
+INTERNAL_MEDIA_TYPE = "application/vnd.bentoml+pickle"  # BentoML's service-to-service body
 INTERNAL_DETAIL = "an unexpected error occurred; the server log has the details"
 
 Scope = dict[str, Any]
@@ -225,6 +226,8 @@ class RequestGuard:
         headers = _headers(scope)
         media, params = _content_type(headers.get("content-type", ""))
         expected = route.media_types
+        if media == INTERNAL_MEDIA_TYPE:
+            return None  # a BentoML caller (the studio); BentoML refuses it on an entry service
         if media not in expected and not (media == "" and "application/json" in expected):
             return UnsupportedMediaType(
                 f"this endpoint takes {' or '.join(expected)}, "

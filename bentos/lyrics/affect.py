@@ -21,7 +21,8 @@ SPECIAL_TOKEN_MARGIN = 4  # [CLS]/[SEP] and friends
 def weighted_mean(probas: list[dict[str, float]], weights: list[int]) -> dict[str, float]:
     labels = list(probas[0])
     matrix = np.array([[p[label] for label in labels] for p in probas])
-    mean = np.average(matrix, axis=0, weights=np.asarray(weights, dtype=float))
+    # every chunk counts at least once: chunks the tokenizer sees as empty weigh 0 tokens
+    mean = np.average(matrix, axis=0, weights=np.maximum(np.asarray(weights, dtype=float), 1))
     return {label: float(v) for label, v in zip(labels, mean / mean.sum(), strict=True)}
 
 

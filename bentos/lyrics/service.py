@@ -13,9 +13,11 @@ from typing import Annotated
 import bentoml
 from pydantic import BaseModel, Field
 
-from bentos.common.errors import ClientError, EmptyText, TextTooLong
+from bentos.common.errors import TEXT_ERRORS
+from bentos.common.http import api, harden
 from bentos.common.schemas import LyricsResult, OptionalLanguage
 from bentos.common.settings import SERVICE_TIMEOUTS, MarketplaceSettings, Profile, model_service
+from bentos.common.text_input import check_text
 from bentos.lyrics.affect import AffectModels
 from bentos.lyrics.keywords import extract_keywords
 from bentos.lyrics.language import detect_language
@@ -43,6 +45,7 @@ def model_sources() -> tuple[dict[str, str], dict[str, str]]:
     return SETTINGS.emotion_models, SETTINGS.sentiment_models
 
 
+@harden(model=True)
 @bentoml.service(**model_service("lyrics-affect", timeout=SERVICE_TIMEOUTS["lyrics"]))
 class LyricsAffect:
     """The emotion and sentiment models, loaded once."""
@@ -60,6 +63,7 @@ class LyricsAffect:
         return self.models.languages
 
 
+@harden()
 @bentoml.service(
     name="lyrics", traffic={"timeout": SERVICE_TIMEOUTS["lyrics"], "max_concurrency": 64}
 )
@@ -73,7 +77,7 @@ class Lyrics:
         for lang in SETTINGS.emotion_models:  # load spaCy's lookup tables before requests
             extract_keywords("warm up", lang)
 
-    @bentoml.api(route="/analyze")
+    @api(route="/analyze", errors=TEXT_ERRORS)
     async def analyze(
         self,
         text: Annotated[str, Field(description="the lyrics (line breaks help keywords)")],
@@ -81,12 +85,9 @@ class Lyrics:
     ) -> LyricsResult:
         """Emotions, sentiment, language and keywords of a whole text.
 
-        Bad input answers 400 (empty text) or 413 (longer than ``LYRICS_MAX_TEXT_CHARS``).
+        Bad input answers 400 (empty text, no words) or 413 (longer than ``LYRICS_MAX_TEXT_CHARS``).
         """
-        try:
-            self._validate(text)
-        except ClientError as exc:
-            return exc.to_response()
+        text = check_text(text, SETTINGS.max_text_chars, "LYRICS_MAX_TEXT_CHARS")
         detected = language is None
         lang = language or await asyncio.to_thread(detect_language, text)
         if self.model_languages is None:
@@ -115,13 +116,3 @@ class Lyrics:
             keywords=keywords,
             chunks=scores.chunks,
         )
-
-    @staticmethod
-    def _validate(text: str) -> None:
-        if not text.strip():
-            raise EmptyText("the text is empty")
-        if len(text) > SETTINGS.max_text_chars:
-            raise TextTooLong(
-                f"the text has {len(text)} characters; the limit is {SETTINGS.max_text_chars} "
-                "(LYRICS_MAX_TEXT_CHARS)"
-            )

@@ -12,9 +12,11 @@ import bentoml
 from annotated_types import Ge, Le
 from pydantic import BaseModel, Field
 
-from bentos.common.errors import ClientError, EmptyText, TextTooLong
+from bentos.common.errors import TEXT_ERRORS
+from bentos.common.http import api, harden
 from bentos.common.schemas import SummaryResult
 from bentos.common.settings import SERVICE_TIMEOUTS, MarketplaceSettings, Profile, model_service
+from bentos.common.text_input import check_text
 from bentos.summarize.settings import SummarizeSettings
 from bentos.summarize.summarizer import Summarizer
 
@@ -34,6 +36,7 @@ def model_source() -> str:
     return SETTINGS.model
 
 
+@harden(model=True)
 @bentoml.service(**model_service("summarize-model", timeout=SERVICE_TIMEOUTS["summarize"]))
 class SummarizerModel:
     """The seq2seq model, loaded once."""
@@ -47,6 +50,7 @@ class SummarizerModel:
         return [SummaryResult(summary=s, chunks=n) for s, n in results]
 
 
+@harden()
 @bentoml.service(
     name="summarize", traffic={"timeout": SERVICE_TIMEOUTS["summarize"], "max_concurrency": 64}
 )
@@ -55,7 +59,7 @@ class Summarize:
 
     model = bentoml.depends(SummarizerModel)
 
-    @bentoml.api(route="/summarize")
+    @api(route="/summarize", errors=TEXT_ERRORS)
     async def summarize(
         self,
         text: Annotated[str, Field(description="the text to summarise (any length)")],
@@ -63,18 +67,9 @@ class Summarize:
     ) -> SummaryResult:
         """Summary of a text; long texts are summarised in chunks, then summarised again.
 
-        Bad input answers 400 (empty text) or 413 (over ``SUMMARIZE_MAX_TEXT_CHARS``).
+        Bad input answers 400 (empty text, no words) or 413 (over ``SUMMARIZE_MAX_TEXT_CHARS``).
         """
-        try:
-            if not text.strip():
-                raise EmptyText("the text is empty")
-            if len(text) > SETTINGS.max_text_chars:
-                raise TextTooLong(
-                    f"the text has {len(text)} characters; the limit is "
-                    f"{SETTINGS.max_text_chars} (SUMMARIZE_MAX_TEXT_CHARS)"
-                )
-        except ClientError as exc:
-            return exc.to_response()
+        text = check_text(text, SETTINGS.max_text_chars, "SUMMARIZE_MAX_TEXT_CHARS")
         (result,) = await self.model.to_async.summarize_batch(
             [SummaryItem(text=text, max_words=max_words)]
         )

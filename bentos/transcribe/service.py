@@ -18,7 +18,8 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from bentos.common.audio import decode_audio
-from bentos.common.errors import ClientError, UnknownLanguage
+from bentos.common.errors import AUDIO_ERRORS, UnknownLanguage
+from bentos.common.http import api, harden
 from bentos.common.schemas import OptionalLanguage, Segment, TranscriptResult
 from bentos.common.settings import (
     SERVICE_TIMEOUTS,
@@ -69,6 +70,7 @@ def _mels(items: list[MelWindow], n_mels: int) -> np.ndarray:
     )
 
 
+@harden(model=True)
 @bentoml.service(**model_service("whisper", timeout=SERVICE_TIMEOUTS["transcribe"]))
 class Whisper:
     """The Whisper model, loaded once (fp16 on CUDA, fp32 on CPU)."""
@@ -97,6 +99,7 @@ class Whisper:
         return [WindowTranscript(segments=s, no_speech=ns) for s, ns in results]
 
 
+@harden(upload_limit=AudioLimits().max_upload_bytes)
 @bentoml.service(
     name="transcribe", traffic={"timeout": SERVICE_TIMEOUTS["transcribe"], "max_concurrency": 32}
 )
@@ -109,7 +112,7 @@ class Transcribe:
         self.limits = AudioLimits()
         self.info: ModelInfo | None = None
 
-    @bentoml.api(route="/transcribe")
+    @api(route="/transcribe", errors=(*AUDIO_ERRORS, UnknownLanguage))
     async def transcribe(
         self,
         audio: Annotated[Path, Field(description="the song, in any format ffmpeg reads")],
@@ -118,16 +121,13 @@ class Transcribe:
         """Lyrics of a whole song with timestamps; instrumental audio answers no_speech.
 
         Bad input answers 400 (empty, or a language Whisper does not know), 413 (too large
-        or too long), 415 (not audio) or 422 (corrupt), with ``{"error", "detail"}``.
+        or too long), 415 (not audio) or 422 (corrupt or truncated), with ``{"error", "detail"}``.
         """
         if self.info is None:
             self.info = ModelInfo.model_validate(await self.whisper.to_async.info())
-        try:
-            if language is not None and language not in self.info.languages:
-                raise UnknownLanguage(f"language '{language}' is not one Whisper knows")
-            samples, windows, mels = await asyncio.to_thread(self._prepare, audio)
-        except ClientError as exc:
-            return exc.to_response()
+        if language is not None and language not in self.info.languages:
+            raise UnknownLanguage(f"language '{language}' is not one Whisper knows")
+        samples, windows, mels = await asyncio.to_thread(self._prepare, audio)
         duration = len(samples) / SAMPLE_RATE
         speech = [i for i, m in enumerate(mels) if m is not None]
         if not speech:

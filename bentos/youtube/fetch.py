@@ -9,18 +9,25 @@ YouTube needs a JavaScript runtime to read its stream addresses: the ``deno`` wh
 from __future__ import annotations
 
 import base64
-import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from bentos.common.audio import DECODE_TIMEOUT_S, ffmpeg_exe, probe_audio
-from bentos.common.errors import UpstreamError, UrlNotAllowed, VideoTooLong, VideoUnavailable
+from bentos.common.audio import DECODE_TIMEOUT_S, ffmpeg_exe, probe_audio, run_ffmpeg
+from bentos.common.errors import (
+    UpstreamBusy,
+    UpstreamError,
+    UrlNotAllowed,
+    VideoTooLong,
+    VideoUnavailable,
+)
 from bentos.common.schemas import FetchedAudio
 from bentos.youtube.addresses import VideoAddress
 from bentos.youtube.settings import YoutubeSettings
 
 COPY = {"opus": "ogg", "vorbis": "ogg", "mp3": "mp3"}  # audio codecs kept as they are
+# What YouTube says when it refuses for a while rather than for good: retry later.
+BUSY_SIGNS = ("not a bot", "http error 429", "too many requests", "rate-limit", "rate limit")
 
 
 def fetch_audio(address: VideoAddress, settings: YoutubeSettings) -> FetchedAudio:
@@ -106,6 +113,8 @@ def _answer_for(exc: Exception) -> Exception:
         return VideoTooLong(
             f"the audio stream is over the YOUTUBE_MAX_DOWNLOAD_MB limit: {message}"
         )
+    if any(sign in message.lower() for sign in BUSY_SIGNS):
+        return UpstreamBusy(f"YouTube refuses for now (rate limit or bot check): {message}")
     if isinstance(original, ExtractorError) and original.expected:
         return VideoUnavailable(message)  # private, removed, age-restricted, geo-blocked...
     return UpstreamError(f"the video could not be downloaded: {message}")
@@ -118,7 +127,7 @@ def _convert(source: Path, target: Path, *, copy: bool) -> None:
         "-protocol_whitelist", "file", "-i", f"file:{source}",
         "-map", "0:a:0", "-vn", "-sn", "-dn", *codec, f"file:{target}",
     ]  # fmt: skip
-    proc = subprocess.run(cmd, capture_output=True, timeout=DECODE_TIMEOUT_S, check=False)
+    proc = run_ffmpeg(cmd, DECODE_TIMEOUT_S, "converting the audio")
     if proc.returncode != 0:
         reason = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:]
         raise UpstreamError(f"the downloaded stream could not be converted: {reason}")

@@ -14,7 +14,14 @@ from typing import Annotated
 import bentoml
 from pydantic import Field
 
-from bentos.common.errors import ErrorAnswer
+from bentos.common.errors import (
+    UpstreamBusy,
+    UpstreamError,
+    UrlNotAllowed,
+    VideoTooLong,
+    VideoUnavailable,
+)
+from bentos.common.http import api, harden
 from bentos.common.schemas import FetchedAudio
 from bentos.common.settings import SERVICE_TIMEOUTS
 from bentos.youtube.addresses import MAX_URL_LENGTH, check_public, parse_video_url
@@ -24,6 +31,7 @@ from bentos.youtube.settings import YoutubeSettings
 log = logging.getLogger("bentoml.youtube")
 
 
+@harden()
 @bentoml.service(
     name="youtube", traffic={"timeout": SERVICE_TIMEOUTS["youtube"], "max_concurrency": 8}
 )
@@ -36,7 +44,10 @@ class Youtube:
                 self.settings.test_origin,
             )
 
-    @bentoml.api(route="/fetch")
+    @api(
+        route="/fetch",
+        errors=(UrlNotAllowed, VideoTooLong, VideoUnavailable, UpstreamError, UpstreamBusy),
+    )
     async def fetch(
         self,
         url: Annotated[
@@ -50,12 +61,10 @@ class Youtube:
         hosts that resolve to private or loopback addresses (400 ``url_not_allowed``),
         live streams (400), videos longer than ``YOUTUBE_MAX_SECONDS`` (413
         ``video_too_long``), unavailable or private videos (404 ``video_unavailable``).
-        A download that fails on the network side answers 502 ``upstream_error``.
+        A download that fails on the network side answers 502 ``upstream_error``; YouTube's
+        rate limits and bot checks 503 ``upstream_busy`` (retry later).
         """
-        try:
-            address = parse_video_url(url, self.settings.test_origin)
-            if address.video_id is not None:
-                await asyncio.to_thread(check_public, address.host)
-            return await asyncio.to_thread(fetch_audio, address, self.settings)
-        except ErrorAnswer as exc:
-            return exc.to_response()
+        address = parse_video_url(url, self.settings.test_origin)
+        if address.video_id is not None:
+            await asyncio.to_thread(check_public, address.host)
+        return await asyncio.to_thread(fetch_audio, address, self.settings)
