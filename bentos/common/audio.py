@@ -18,13 +18,26 @@ from pathlib import Path
 
 import numpy as np
 
-from bentos.common.errors import AudioTooLarge, AudioTooLong, CorruptAudio, EmptyAudio, NotAudio
+from bentos.common.errors import (
+    AudioTooLarge,
+    AudioTooLong,
+    CorruptAudio,
+    EmptyAudio,
+    NotAudio,
+    Overloaded,
+    TruncatedAudio,
+)
 from bentos.common.settings import AudioLimits
 
 # ffmpeg demuxers for the audio formats we accept (mov covers mp4/m4a, matroska covers webm).
 AUDIO_DEMUXERS = "wav,w64,mp3,ogg,flac,mov,matroska,aac,aiff,au,caf,ape,wv,amr,oga,opus"
 # Below the services' 120 s traffic timeout, so no decode outlives its request.
 DECODE_TIMEOUT_S = 90
+HEADER_TIMEOUT_S = 15  # reading a file's header takes milliseconds; longer means overload
+# A file is cut short when it decodes to less than it announces by more than this share
+# (or one second): encoder delay and padding account for far less.
+TRUNCATION_TOLERANCE = 0.1
+DURATION = re.compile(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)")
 
 
 @dataclass(frozen=True)
@@ -116,9 +129,65 @@ def _check_size(size: int, limits: AudioLimits) -> None:
         )
 
 
+def announced_duration(path: Path) -> float | None:
+    """The duration a file's header announces, in seconds (None: it announces none, or
+    only an estimate from the bitrate); read without decoding the audio."""
+    cmd = [
+        ffmpeg_exe(), "-nostdin", "-hide_banner",
+        "-format_whitelist", AUDIO_DEMUXERS, "-protocol_whitelist", "file",
+        "-i", f"file:{path}",
+    ]  # fmt: skip
+    proc = run_ffmpeg(cmd, HEADER_TIMEOUT_S, "reading the file's header")
+    info = proc.stderr.decode("utf-8", "replace")
+    match = DURATION.search(info)
+    if match is None or "Estimating duration from bitrate" in info:
+        return None
+    hours, minutes, seconds = match.groups()
+    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+
+
+STREAMED_SIZES = (0, 0xFFFFFFFF)  # a WAV written to a pipe announces no size
+
+
+def wav_announced_duration(head: bytes) -> float | None:
+    """The duration a WAV header's data chunk announces (ffmpeg only estimates it)."""
+    if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return None
+    byte_rate, pos = None, 12
+    while pos + 8 <= len(head):
+        chunk, size = head[pos : pos + 4], int.from_bytes(head[pos + 4 : pos + 8], "little")
+        if chunk == b"fmt " and pos + 16 <= len(head):
+            byte_rate = int.from_bytes(head[pos + 16 : pos + 20], "little")
+        elif chunk == b"data":
+            if byte_rate and size not in STREAMED_SIZES:
+                return size / byte_rate
+            return None
+        pos += 8 + size + (size & 1)
+    return None
+
+
+def run_ffmpeg(cmd: list[str], timeout: float, what: str) -> subprocess.CompletedProcess[bytes]:
+    """Run ffmpeg; a timeout is the server's fault (it is overloaded), never the file's."""
+    try:
+        return subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise Overloaded(
+            f"{what} did not finish within {timeout:g} s: the server is overloaded, "
+            "try again in a moment"
+        ) from exc
+
+
 def _decode_file(path: Path, sample_rate: int, channels: int, limits: AudioLimits) -> DecodedAudio:
     with path.open("rb") as handle:
-        container = sniff_container(handle.read(16))
+        head = handle.read(4096)
+    container = sniff_container(head[:16])
+    announced = wav_announced_duration(head) if container == "WAV" else None
+    announced = announced or announced_duration(path)
+    if announced is not None and announced > limits.max_seconds:
+        raise AudioTooLong(
+            f"the file announces {announced:.0f} s of audio; the limit is "
+            f"{limits.max_seconds:g} s (AUDIO_MAX_SECONDS)"
+        )
     # Decode at most a little past the limit: an over-long upload never fills memory.
     max_seconds = limits.max_seconds + 1.0
     cmd = [
@@ -130,10 +199,7 @@ def _decode_file(path: Path, sample_rate: int, channels: int, limits: AudioLimit
         "-ac", str(channels), "-ar", str(sample_rate),
         "-f", "f32le", "-acodec", "pcm_f32le", "pipe:1",
     ]  # fmt: skip
-    try:
-        proc = subprocess.run(cmd, capture_output=True, timeout=DECODE_TIMEOUT_S, check=False)
-    except subprocess.TimeoutExpired as exc:
-        raise CorruptAudio(f"decoding did not finish within {DECODE_TIMEOUT_S} s") from exc
+    proc = run_ffmpeg(cmd, DECODE_TIMEOUT_S, "decoding")
     errors = proc.stderr.decode("utf-8", "replace").strip()
     pcm = np.frombuffer(proc.stdout, dtype="<f4")
     if proc.returncode != 0:
@@ -148,7 +214,15 @@ def _decode_file(path: Path, sample_rate: int, channels: int, limits: AudioLimit
         raise AudioTooLong(
             f"the audio is longer than the limit of {limits.max_seconds:g} s (AUDIO_MAX_SECONDS)"
         )
-    return DecodedAudio(samples=samples, sample_rate=sample_rate)
+    decoded = DecodedAudio(samples=samples, sample_rate=sample_rate)
+    if announced is not None and announced - decoded.duration > max(
+        1.0, TRUNCATION_TOLERANCE * announced
+    ):
+        raise TruncatedAudio(
+            f"the file announces {announced:.2f} s of audio but holds only "
+            f"{decoded.duration:.2f} s: it was cut short (an interrupted download or copy?)"
+        )
+    return decoded
 
 
 def _raise_for_failure(errors: str, container: str | None) -> None:
@@ -188,7 +262,7 @@ def probe_audio(path: Path) -> AudioProbe:
         "-i", f"file:{path}", "-map", "0:a:0", "-f", "null", "-",
         "-progress", "pipe:1",
     ]  # fmt: skip
-    proc = subprocess.run(cmd, capture_output=True, timeout=DECODE_TIMEOUT_S, check=False)
+    proc = run_ffmpeg(cmd, DECODE_TIMEOUT_S, "reading the audio")
     errors = proc.stderr.decode("utf-8", "replace")
     if proc.returncode != 0:
         _raise_for_failure(errors, None)
