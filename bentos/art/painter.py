@@ -28,6 +28,8 @@ log = logging.getLogger("bentoml.art")  # under "bentoml": shown in the service 
 class Job(BaseModel):
     """One image to paint (also the item type of the service's batchable API)."""
 
+    id: str = Field("", description="names the job for cancel(); empty: not cancellable")
+    deadline: float = Field(float("inf"), description="time.time() past which it is dropped")
     model: str
     prompt: str
     negative_prompt: str
@@ -41,6 +43,7 @@ class Job(BaseModel):
 class Painting(BaseModel):
     png: bytes
     nsfw: bool = Field(description="the model's safety checker blacked the image out")
+    cancelled: bool = Field(False, description="stopped before its last step: not a cover")
 
 
 @dataclass
@@ -76,6 +79,20 @@ class Painter:
             self.models[name] = _Model(pipe, PromptEncoder(pipe))
         # A pipeline's scheduler keeps per-call state: one call at a time.
         self._lock = threading.Lock()
+        self._cancelled: set[str] = set()
+        self._stopping = False
+
+    def cancel(self, ids: list[str]) -> None:
+        """Stop painting these jobs: a call whose every job is cancelled stops at its next
+        denoising step (a job still queued is dropped when its turn comes)."""
+        self._cancelled.update(i for i in ids if i)
+
+    def stop(self) -> None:
+        """Stop every call at its next step (the service is shutting down)."""
+        self._stopping = True
+
+    def _dropped(self, job: Job) -> bool:
+        return self._stopping or job.id in self._cancelled or time.time() > job.deadline
 
     @property
     def names(self) -> list[str]:
@@ -89,14 +106,18 @@ class Painter:
             for i, (job, (embeds, _)) in enumerate(zip(jobs, encoded, strict=True)):
                 key = (job.model, job.steps, job.guidance, job.width, job.height, embeds.shape[1])
                 groups.setdefault(key, []).append(i)
-            out: list[Painting | None] = [None] * len(jobs)
+            out: list[Painting] = [DROPPED] * len(jobs)
             for group in groups.values():
                 for start in range(0, len(group), self.max_images_per_call):
                     index = group[start : start + self.max_images_per_call]
+                    index = [i for i in index if not self._dropped(jobs[i])]
+                    if not index:
+                        continue
                     paintings = self._run([jobs[i] for i in index], [encoded[i] for i in index])
                     for i, painting in zip(index, paintings, strict=True):
                         out[i] = painting
-        return [p for p in out if p is not None]
+        self._cancelled.difference_update(job.id for job in jobs)
+        return out
 
     def _encode(self, job: Job) -> tuple[torch.Tensor, torch.Tensor]:
         return self.models[job.model].encode(job.prompt, job.negative_prompt)
@@ -105,6 +126,14 @@ class Painter:
         first = jobs[0]
         pipe = self.models[first.model].pipe
         start = time.perf_counter()
+        stopped = []
+
+        def between_steps(pipe, step: int, timestep, kwargs: dict) -> dict:
+            if all(self._dropped(job) for job in jobs):
+                pipe._interrupt = True  # diffusers skips the remaining steps
+                stopped.append(step)
+            return kwargs
+
         result = pipe(
             prompt_embeds=torch.cat([e for e, _ in encoded]),
             negative_prompt_embeds=torch.cat([n for _, n in encoded]),
@@ -113,7 +142,11 @@ class Painter:
             width=first.width,
             height=first.height,
             generator=[torch.Generator("cpu").manual_seed(job.seed) for job in jobs],
+            callback_on_step_end=between_steps,
         )
+        if stopped:
+            log.info("%s: %d image(s) cancelled at step %d", first.model, len(jobs), stopped[0])
+            return [DROPPED] * len(jobs)
         log.info(
             "%s painted %d image(s) of %dx%d in %d steps in one call: %.1f s",
             first.model, len(jobs), first.width, first.height, first.steps,
@@ -124,6 +157,9 @@ class Painter:
             Painting(png=to_png(image), nsfw=bool(nsfw))
             for image, nsfw in zip(result.images, flagged, strict=True)
         ]
+
+
+DROPPED = Painting(png=b"", nsfw=False, cancelled=True)
 
 
 def to_png(image) -> bytes:

@@ -48,6 +48,12 @@ class ArtSettings(BatchingSettings):
     max_latency_ms: int = Field(
         600_000, ge=1, description="batching latency budget; beyond it requests get 503"
     )
+    max_megapixel_steps: float = Field(
+        40.0,
+        gt=0,
+        description="the most work one request may ask for: width x height x steps x images, "
+        "in megapixel-steps (three 512 x 512 covers of 25 steps are 19.7)",
+    )
 
     @field_validator("models")
     @classmethod
