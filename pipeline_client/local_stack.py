@@ -11,11 +11,17 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
+# Every process a stack starts carries this variable (children inherit it), so whatever
+# its process tree does, its stragglers can be found and stopped.
+STACK_MARK = "MARKETPLACE_STACK_ID"
+STOP_TIMEOUT_S = 15.0  # a stack has this long to stop on SIGTERM before it is killed
 
 
 def free_port() -> int:
@@ -62,6 +68,7 @@ def serve_many(
         contextlib.ExitStack() as stack,
     ):
         started: dict[str, tuple[subprocess.Popen, str, Path]] = {}
+        mark = uuid.uuid4().hex
         try:
             for name, spec in targets.items():
                 port = spec.port or free_port()
@@ -71,7 +78,12 @@ def serve_many(
                     [str(bentoml_cli), "serve", spec.target, "--host", "127.0.0.1",
                      "--port", str(port)],
                     cwd=cwd,
-                    env={**os.environ, "BENTOML_DO_NOT_TRACK": "True", **spec.env},
+                    env={
+                        **os.environ,
+                        "BENTOML_DO_NOT_TRACK": "True",
+                        **spec.env,
+                        STACK_MARK: mark,
+                    },
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     start_new_session=True,
@@ -82,8 +94,7 @@ def serve_many(
                 _wait_ready(proc, url, log_path, deadline - time.monotonic(), name)
             yield {name: url for name, (_, url, _) in started.items()}
         finally:
-            for proc, _, _ in started.values():
-                _stop(proc)
+            stop([proc for proc, _, _ in started.values()], mark)
 
 
 def _wait_ready(
@@ -100,17 +111,41 @@ def _wait_ready(
     raise TimeoutError(f"{name} at {url} not ready after {timeout:.0f} s:\n{_tail(log)}")
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
+def stop(procs: list[subprocess.Popen], mark: str, timeout: float = STOP_TIMEOUT_S) -> None:
+    """SIGTERM every server at once, wait for all, then kill whatever carries ``mark``."""
+    for proc in procs:
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for proc in procs:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
+    while marked(mark) and time.monotonic() < deadline:
+        time.sleep(0.2)  # workers the arbiter has not reaped yet
+    for pid in marked(mark):
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
+            os.kill(pid, signal.SIGKILL)
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
         proc.wait()
+
+
+def marked(mark: str) -> list[int]:
+    """Processes of this machine whose environment carries the stack mark ``mark``."""
+    needle = f"{STACK_MARK}={mark}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:  # gone, or not ours to read
+            continue
+        if needle in environ.split(b"\0"):
+            found.append(int(entry.name))
+    return found
 
 
 def _tail(log: Path, lines: int = 40) -> str:
@@ -145,12 +180,17 @@ def main() -> None:
     targets = stack(SERVICES, args.root)
     for name, target in targets.items():
         targets[name] = Target(target.target, target.env, LOCAL_PORTS[name])
-    with serve_many(targets, cwd=args.root, ready_timeout=1800) as urls:
+    # SIGTERM stops the stack as Ctrl-C does (by default it would end this process alone)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    with (
+        contextlib.suppress(KeyboardInterrupt),
+        serve_many(targets, cwd=args.root, ready_timeout=1800) as urls,
+    ):
         for name, url in urls.items():
             print(f"{name:<11} {url}", flush=True)
         print("ready: `covers run <song>` in another shell; Ctrl-C stops", flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            signal.pause()
+        signal.pause()
+    print("stopped", flush=True)
 
 
 if __name__ == "__main__":

@@ -54,13 +54,17 @@ class JobStore:
         self.jobs: dict[str, Job] = {}
         for folder in sorted(self.root.iterdir()):
             job = self._load(folder)
-            if job is None:
-                continue
-            if job.status == "running":  # the studio stopped under it
+            if job is not None:
+                self.jobs[job.id] = job
+        self.interrupt_running()  # the studio stopped under them without saying so
+
+    def interrupt_running(self) -> None:
+        """Mark every running job interrupted (the studio is stopping, or has stopped)."""
+        for job in self.jobs.values():
+            if job.status == "running":
                 job.status = "interrupted"
-                job.error = "the studio restarted while this job ran; its input is kept"
+                job.error = "the studio stopped while this job ran; its input is kept"
                 self.save(job)
-            self.jobs[job.id] = job
 
     def _load(self, folder: Path) -> Job | None:
         try:

@@ -33,7 +33,8 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 
 from bentos.art.service import Art
-from bentos.common.errors import ClientError
+from bentos.common.errors import AudioTooLarge, ClientError, EmptyAudio
+from bentos.common.http import MULTIPART_SLACK, Route, harden
 from bentos.common.schemas import CoverSettings
 from bentos.common.settings import SERVICE_TIMEOUTS
 from bentos.genre.service import Genre
@@ -85,6 +86,14 @@ async def _invalid(request: Request, exc: RequestValidationError) -> JSONRespons
     return JSONResponse({"error": "invalid_request", "detail": where}, status_code=400)
 
 
+@harden(
+    routes={
+        "/jobs": Route(
+            media_types=("multipart/form-data", "application/x-www-form-urlencoded"),
+            limit=int(SETTINGS.max_upload_mb * 2**20) + MULTIPART_SLACK,
+        )
+    }
+)
 @bentoml.service(name="studio", workers=1, traffic={"timeout": SERVICE_TIMEOUTS["studio"]})
 @bentoml.asgi_app(app, path="/")
 class Studio:
@@ -99,6 +108,13 @@ class Studio:
         self.store = JobStore(SETTINGS.data_dir, timedelta(hours=SETTINGS.job_ttl_hours))
         self.tasks: dict[str, asyncio.Task] = {}
         self.youtube_rules = YoutubeSettings()
+
+    @bentoml.on_shutdown
+    async def interrupt(self) -> None:
+        """Stopping: running jobs are saved as interrupted (their input is kept)."""
+        for task in self.tasks.values():
+            task.cancel()
+        self.store.interrupt_running()
 
     @app.get("/", include_in_schema=False)
     def page(self) -> FileResponse:
@@ -241,8 +257,6 @@ def _options(
 
 
 async def _read_upload(audio: UploadFile) -> bytes:
-    from bentos.common.errors import AudioTooLarge, EmptyAudio
-
     limit = int(SETTINGS.max_upload_mb * 2**20)
     chunks, size = [], 0
     while chunk := await audio.read(CHUNK):
