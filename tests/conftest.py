@@ -6,8 +6,10 @@ and registered in a temporary BentoML model store: the same code path as `dvc re
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -48,6 +50,29 @@ def make_audio(
         str(path),
     )
     return path
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if a server this session started is still alive (and stop it)."""
+    from pipeline_client.local_stack import STACK_MARK
+
+    needle = f"BENTOML_HOME={TEST_BENTOML_HOME}".encode()
+    left = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes().split(b"\0")
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if needle in environ and any(v.startswith(STACK_MARK.encode()) for v in environ):
+            left.append(f"{entry.name}: {command[:150]}")
+            with contextlib.suppress(OSError):
+                os.kill(int(entry.name), signal.SIGKILL)
+    if left:
+        print("\nservers started by the tests were still running (now killed):", *left, sep="\n")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -95,14 +95,17 @@ def api(
             try:
                 return await func(*args, **kwargs)
             except ErrorAnswer as exc:
-                return exc.to_response()
+                answer = exc
             except Exception as exc:  # a server fault, whatever its type (even pydantic's)
                 if (answer := dependency_failure(exc)) is not None:
                     log.warning("%s: %s", route, answer.detail)
                 else:
                     log.exception("%s failed", route)
                     answer = InternalError(INTERNAL_DETAIL)
-                return answer.to_response()
+            for value in kwargs.values():  # BentoML answers with the context's status
+                if isinstance(value, bentoml.Context):
+                    value.response.status_code = int(answer.status)
+            return answer.to_response()
 
         setattr(endpoint, ERRORS_ATTR, (*errors, *COMMON_ERRORS))
         return bentoml.api(route=route, **options)(endpoint)
@@ -530,6 +533,7 @@ def document_errors(spec: dict[str, Any], routes: dict[str, Route]) -> dict[str,
             "detail": {"type": "string", "description": "what went wrong"},
         },
     }
+    _restore_nullable(spec)
     for path, route in routes.items():
         operation = spec.get("paths", {}).get(path, {}).get("post")
         if operation is None:
@@ -549,3 +553,16 @@ def document_errors(spec: dict[str, Any], routes: dict[str, Route]) -> dict[str,
             }
         operation["responses"] = responses
     return spec
+
+
+def _restore_nullable(node: Any) -> None:
+    """BentoML's OpenAPI 3.0 keeps only the first branch of ``X | None`` fields: a field
+    whose default is null is said to be nullable again, so the document matches answers."""
+    if isinstance(node, dict):
+        if node.get("default", ...) is None and "type" in node:
+            node["nullable"] = True
+        for value in node.values():
+            _restore_nullable(value)
+    elif isinstance(node, list):
+        for value in node:
+            _restore_nullable(value)

@@ -1,0 +1,243 @@
+"""Bad input, hostile or fuzzed, against every service of the smoke stack: never a 5xx,
+always ``{"error", "detail"}`` naming the problem, and answers that match the OpenAPI."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import struct
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import ffmpeg, make_audio
+
+pytestmark = pytest.mark.slow
+
+UPLOADS = {"transcribe": "/transcribe", "genre": "/detect"}
+JSON_APIS = {
+    "lyrics": ("/analyze", {"text": "la la love"}),
+    "summarize": ("/summarize", {"text": "a story of love"}),
+    "art": ("/generate", {"genre": "Rock", "emotion": "joy", "steps": 1, "width": 64}),
+    "youtube": ("/fetch", {"url": "https://example.com/x"}),
+}
+ROUTES = {**UPLOADS, **{s: route for s, (route, _) in JSON_APIS.items()}}
+FUZZ_EXAMPLES = 20  # per operation and generation mode: bounded so CI stays fast
+
+
+def error(response: httpx.Response, status: int, code: str | None = None) -> str:
+    """The error answer's detail, after checking its status, shape and code."""
+    assert response.status_code == status, (response.status_code, response.text[:300])
+    body = response.json()
+    assert set(body) == {"error", "detail"} and isinstance(body["detail"], str), body
+    if code is not None:
+        assert body["error"] == code, body
+    return body["detail"]
+
+
+def upload(url: str, path: Path | bytes, name: str = "song.mp3") -> httpx.Response:
+    content = path if isinstance(path, bytes) else path.read_bytes()
+    return httpx.post(url, files={"audio": (name, content)}, timeout=120)
+
+
+# -- the reproductions of the issue ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("service", sorted(ROUTES))
+def test_multipart_without_a_boundary_is_a_400(smoke_stack, service: str) -> None:
+    response = httpx.post(
+        smoke_stack[service] + ROUTES[service],
+        headers={"Content-Type": "multipart/form-data"},
+        content=b'{"x":1}',
+        timeout=30,
+    )
+    if service in UPLOADS:
+        assert "boundary" in error(response, 400, "malformed_request")
+    else:  # a JSON endpoint: the content type itself is wrong
+        assert "application/json" in error(response, 415, "unsupported_media_type")
+
+
+@pytest.mark.parametrize("service", sorted(ROUTES))
+def test_broken_bodies_are_the_clients_fault(smoke_stack, service: str) -> None:
+    url = smoke_stack[service] + ROUTES[service]
+    if service in UPLOADS:
+        kinds = [("multipart/form-data; boundary=xyz", b"garbage")]
+    else:
+        nested = b"[" * 100_000 + b"]" * 100_000
+        kinds = [
+            ("application/json", b"\xff\xfe not utf-8 \xc3\x28"),
+            ("application/json", b'{"text": '),
+            ("application/json", nested),
+            ("application/json", b'{"text": 12, "url": [1], "genre": {}, "emotion": null}'),
+        ]
+    for content_type, body in kinds:
+        response = httpx.post(url, headers={"Content-Type": content_type}, content=body)
+        assert 400 <= response.status_code < 500, (body[:40], response.text[:200])
+        error(response, response.status_code)
+
+
+def control_only() -> str:
+    return json.loads('"\\u000f\\u0088\\udbd4\\udf34"')
+
+
+@pytest.mark.parametrize(
+    ("text", "status", "code"),
+    [
+        (control_only(), 400, "empty_text"),
+        ("\x00" * 500, 400, "empty_text"),
+        ("😀🎸🔥" * 50, 400, "no_words"),
+        ("\n" * 1_000_000, 413, None),  # refused by its size, before any model
+        ("love \udbd4 you", 400, "invalid_request"),  # a lone surrogate is not valid JSON text
+        ("la la \x00 love \x07 you", 200, None),  # controls are dropped, words kept
+    ],
+)
+@pytest.mark.parametrize("service", ["lyrics", "summarize"])
+def test_hostile_texts(smoke_stack, service: str, text: str, status: int, code: str) -> None:
+    route, _ = JSON_APIS[service]
+    body = json.dumps({"text": text}).encode()  # ensure_ascii: lone surrogates travel
+    response = httpx.post(
+        smoke_stack[service] + route,
+        content=body,
+        headers={"Content-Type": "application/json"},
+        timeout=120,
+    )
+    if status == 200:
+        assert response.status_code == 200, response.text[:300]
+    else:
+        error(response, status, code)
+
+
+@pytest.fixture(scope="module")
+def hostile_audio(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("hostile")
+    full = make_audio(folder / "full.mp3", seconds=95, rate=22050, channels=1)
+    (folder / "truncated.mp3").write_bytes(full.read_bytes()[:30_000])
+    wav = bytearray(make_audio(folder / "two.wav", seconds=2, rate=16000, channels=1).read_bytes())
+    data = wav.find(b"data")  # the header claims a minute of audio; the file holds 2 s
+    wav[data + 4 : data + 8] = struct.pack("<I", 16000 * 2 * 60)
+    (folder / "lying.wav").write_bytes(bytes(wav))
+    ffmpeg("-f", "lavfi", "-i", "anullsrc=r=8000:cl=mono", "-t", "36000", "-c:a", "flac",
+           str(folder / "ten-hours.flac"))  # fmt: skip
+    return {p.stem: p for p in folder.iterdir()}
+
+
+@pytest.mark.parametrize("service", sorted(UPLOADS))
+def test_hostile_audio_files(smoke_stack, service: str, hostile_audio: dict[str, Path]) -> None:
+    url = smoke_stack[service] + UPLOADS[service]
+    detail = error(upload(url, hostile_audio["truncated"]), 422, "truncated_audio")
+    assert re.search(r"announces 95\.\d+ s .* only \d+\.\d+ s", detail)  # both durations
+    detail = error(upload(url, hostile_audio["lying"], "lying.wav"), 422, "truncated_audio")
+    assert "60.00 s" in detail and "2.00 s" in detail
+    start = time.monotonic()
+    detail = error(upload(url, hostile_audio["ten-hours"], "long.flac"), 413, "audio_too_long")
+    assert "36000 s" in detail and time.monotonic() - start < 5  # refused, not decoded
+
+
+def endless_upload(limit_mb: int) -> Iterator[bytes]:
+    yield b'--b\r\nContent-Disposition: form-data; name="audio"; filename="a.wav"\r\n\r\n'
+    chunk = b"\0" * (1 << 20)
+    for _ in range(limit_mb):
+        yield chunk
+
+
+def raw_post(url: str, headers: dict[str, str]) -> httpx.Response:
+    """Send only a request's head (a client would refuse to announce a body it lacks)."""
+    parsed = httpx.URL(url)
+    head = f"POST {parsed.raw_path.decode()} HTTP/1.1\r\nHost: {parsed.host}\r\n"
+    head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+    with socket.create_connection((parsed.host, parsed.port), timeout=30) as sock:
+        sock.sendall(head.encode())
+        data = b""
+        while b"\r\n\r\n" not in data or len(data.split(b"\r\n\r\n", 1)[1]) < _length(data):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    status_line, rest = data.split(b"\r\n", 1)
+    body = rest.split(b"\r\n\r\n", 1)[1]
+    return httpx.Response(int(status_line.split()[1]), content=body)
+
+
+def _length(data: bytes) -> int:
+    for line in data.split(b"\r\n\r\n", 1)[0].split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            return int(line.split(b":", 1)[1])
+    return 0
+
+
+@pytest.mark.parametrize("service", sorted(UPLOADS))
+def test_a_multi_gb_upload_is_refused_before_it_is_stored(smoke_stack, service: str) -> None:
+    url = smoke_stack[service] + UPLOADS[service]
+    multipart = {"Content-Type": "multipart/form-data; boundary=b"}
+    announced = raw_post(url, {**multipart, "Content-Length": str(4 << 30)})
+    assert "4096.0 MiB" in error(announced, 413, "request_too_large")
+    start = time.monotonic()  # no Content-Length: refused while it streams in
+    streamed = httpx.post(url, headers=multipart, content=endless_upload(4096), timeout=60)
+    assert "streamed past" in error(streamed, 413, "request_too_large")
+    assert time.monotonic() - start < 20  # far less than sending 4 GiB would take
+
+
+def test_every_endpoint_documents_its_errors(smoke_stack) -> None:
+    for service, route in ROUTES.items():
+        spec = httpx.get(f"{smoke_stack[service]}/docs.json").json()
+        responses = spec["paths"][route]["post"]["responses"]
+        assert {"400", "413", "415", "500", "503"} <= set(responses), (service, responses)
+        schema = responses["400"]["content"]["application/json"]["schema"]["$ref"]
+        assert spec["components"]["schemas"][schema.rsplit("/", 1)[1]]["required"] == [
+            "error",
+            "detail",
+        ]
+    art = httpx.get(f"{smoke_stack['art']}/docs.json").json()["paths"]["/generate"]["post"]
+    assert "over_budget" in art["responses"]["422"]["description"]
+
+
+def test_a_dead_model_worker_is_a_retryable_503_not_a_500() -> None:
+    from bentos.common.http import dependency_failure
+
+    answer = dependency_failure(httpx.ConnectError("refused"))
+    assert answer is not None and answer.status == 503 and answer.retryable
+    assert answer.to_response().headers["retry-after"]
+
+
+# -- fuzzing -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("service", sorted(ROUTES))
+def test_fuzzed_requests_get_no_5xx_and_documented_answers(smoke_stack, service: str) -> None:
+    import schemathesis
+    from hypothesis import HealthCheck, Phase, given, settings
+    from schemathesis import GenerationMode
+    from schemathesis.checks import (
+        content_type_conformance,
+        not_a_server_error,
+        response_schema_conformance,
+        status_code_conformance,
+    )
+
+    url = smoke_stack[service]
+    schema = schemathesis.openapi.from_url(f"{url}/docs.json")
+    operation = schema[ROUTES[service]]["POST"]
+    checks = [
+        not_a_server_error,
+        status_code_conformance,
+        content_type_conformance,
+        response_schema_conformance,
+    ]
+    for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+
+        @given(case=operation.as_strategy(generation_mode=mode))
+        @settings(
+            max_examples=FUZZ_EXAMPLES,
+            deadline=None,
+            phases=[Phase.generate],
+            suppress_health_check=list(HealthCheck),
+            derandomize=True,
+        )
+        def fuzz(case) -> None:
+            case.call_and_validate(base_url=url, checks=checks, timeout=120)
+
+        fuzz()
