@@ -10,6 +10,7 @@ import asyncio
 import base64
 import io
 import json
+import time
 
 import httpx
 import numpy as np
@@ -163,3 +164,22 @@ def test_unknown_model_is_refused_with_the_known_ones(art_url: str) -> None:
 def test_docs_json_lists_generate(art_url: str) -> None:
     paths = httpx.get(f"{art_url}/docs.json", timeout=10).json()["paths"]
     assert "/generate" in paths
+
+
+def test_a_request_over_the_work_budget_is_refused(art_url: str) -> None:
+    response = generate(art_url, steps=100, width=1024, height=1024)
+    assert response.status_code == 422
+    body = response.json()
+    assert body["error"] == "over_budget" and "ART_MAX_MEGAPIXEL_STEPS" in body["detail"]
+    assert "209.7 megapixel-steps" in body["detail"]  # 2 models x 1024 x 1024 x 100
+
+
+def test_a_client_that_goes_away_frees_the_painter(art_url: str) -> None:
+    heavy = {"steps": 60, "width": 512, "height": 512}  # ~20 s on two cores
+    start = time.monotonic()
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(f"{art_url}/generate", json={**SONG, **heavy}, timeout=3)
+    light = generate(art_url, steps=1, width=256, height=256)
+    assert light.status_code == 200
+    # painted once the heavy call stopped between steps, not after its 60 steps
+    assert time.monotonic() - start < 12, time.monotonic() - start

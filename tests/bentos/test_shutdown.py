@@ -1,0 +1,107 @@
+"""The whole stack (``bentoml serve .``) answers readiness while it starts, and stops on
+Ctrl-C or SIGTERM within 10 s, every process of it, freeing its port."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bentos.common.http import READY_TIMEOUT_S
+from pipeline_client.local_stack import STACK_MARK, free_port, marked
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.slow
+STOP_WITHIN_S = 10.0
+
+
+def start_stack(tmp_path: Path, port: int, mark: str) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "MARKETPLACE_PROFILE": "smoke",
+        "MARKETPLACE_SMOKE_DIR": str(tmp_path / "smoke"),
+        "STUDIO_DATA_DIR": str(tmp_path / "studio"),
+        STACK_MARK: mark,
+    }
+    bentoml = Path(sys.executable).with_name("bentoml")
+    return subprocess.Popen(
+        [str(bentoml), "serve", ".", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )  # fmt: skip
+
+
+def wait_ready(url: str, proc: subprocess.Popen) -> list[tuple[int, float]]:
+    """Poll /readyz until 200; every answer's status and how long it took."""
+    answers: list[tuple[int, float]] = []
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and proc.poll() is None:
+        start = time.monotonic()
+        try:
+            status = httpx.get(f"{url}/readyz", timeout=60).status_code
+        except httpx.ConnectError:
+            time.sleep(0.2)  # the arbiter has not bound the port yet
+            continue
+        answers.append((status, time.monotonic() - start))
+        if status == 200:
+            return answers
+        time.sleep(0.2)
+    raise TimeoutError(f"not ready: {answers[-5:]}")
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_the_stack_answers_while_starting_and_stops_within_10_s(
+    tmp_path: Path, signum: int
+) -> None:
+    port, mark = free_port(), uuid.uuid4().hex
+    proc = start_stack(tmp_path, port, mark)
+    try:
+        answers = wait_ready(f"http://127.0.0.1:{port}", proc)
+        assert {status for status, _ in answers} <= {200, 503}
+        # The first waits in the port's backlog until the studio's worker has imported
+        # every service (BentoML binds the port before starting workers); from then on
+        # each answer comes within the readiness bound, never the service timeout (900 s).
+        assert answers[0][1] < 60, answers
+        assert all(seconds < READY_TIMEOUT_S + 1 for _, seconds in answers[1:]), answers
+        assert len(marked(mark)) >= 13  # the arbiter and a worker per service
+        # a request in flight at the signal: a cover being painted
+        httpx.post(
+            f"http://127.0.0.1:{port}/jobs",
+            files={
+                "audio": ("song.mp3", (ROOT / "pipeline_client/assets/demo-song.mp3").read_bytes())
+            },
+            data={"steps": "40", "size": "512"},
+            timeout=30,
+        ).raise_for_status()
+        time.sleep(4)
+        os.killpg(proc.pid, signum)  # as a terminal sends Ctrl-C: to the whole group
+        start = time.monotonic()
+        while marked(mark) and time.monotonic() - start < 30:
+            time.sleep(0.2)
+        took = time.monotonic() - start
+        assert not marked(mark), f"still running after {took:.0f} s: {marked(mark)}"
+        assert took < STOP_WITHIN_S, took
+        assert port_is_free(port)
+        jobs = list((tmp_path / "studio" / "jobs").glob("*/job.json"))
+        assert len(jobs) == 1 and '"status":"interrupted"' in jobs[0].read_text().replace(" ", "")
+    finally:
+        for pid in marked(mark):
+            os.kill(pid, signal.SIGKILL)
+        proc.wait(timeout=30)
