@@ -38,9 +38,14 @@ class ServiceUnreachable(Exception):
         super().__init__(f"{service} service at {url} did not answer ({what}: {cause})")
 
 
+# 429 too many requests at once, 502 a site upstream failed, 503 busy, starting or a model
+# worker restarting: the same request may succeed later (504, a timeout, would time out again)
+RETRYABLE_STATUSES = frozenset({429, 502, 503})
+
+
 def is_retryable(exc: BaseException) -> bool:
-    """Connection errors and 503 (the service is busy or starting) are worth a retry;
-    any other answer would be the same the next time."""
+    """Connection errors and the answers in RETRYABLE_STATUSES are worth a retry; any
+    other answer would be the same the next time."""
     if isinstance(exc, ServiceError):
-        return exc.status == 503
+        return exc.status in RETRYABLE_STATUSES
     return isinstance(exc, ServiceUnreachable) and exc.retryable

@@ -71,6 +71,7 @@ class ProxyStages:
 
 async def _call(service: str, answer: type[M], method: Callable[..., Awaitable[Any]], **kw) -> M:
     import aiohttp
+    import httpx
     from bentoml.exceptions import BentoMLException
 
     try:
@@ -78,7 +79,7 @@ async def _call(service: str, answer: type[M], method: Callable[..., Awaitable[A
     except BentoMLException as exc:  # the service answered with an error status
         status = int(exc.error_code)
         raise ServiceError(service, status, _error_body(exc.message), exc.message) from exc
-    except (aiohttp.ClientConnectionError, ConnectionError) as exc:
+    except (httpx.TransportError, aiohttp.ClientConnectionError, ConnectionError) as exc:
         raise ServiceUnreachable(service, "(dependency)", exc, retryable=True) from exc
     if isinstance(result, BaseModel):
         result = result.model_dump()
