@@ -105,8 +105,12 @@ def test_too_large(tmp_path: Path) -> None:
 def test_too_long(tmp_path: Path) -> None:
     path = make_audio(tmp_path / "long.mp3", seconds=12.0)
     limits = AudioLimits(max_seconds=10)
-    with pytest.raises(AudioTooLong, match="limit of 10 s"):
+    with pytest.raises(AudioTooLong, match="announces 12 s of audio; the limit is 10 s"):
         decode_audio(path, sample_rate=16000, channels=1, limits=limits)
+    no_header = tmp_path / "long.raw.mp3"  # no header with a duration: decoded, then refused
+    no_header.write_bytes(path.read_bytes()[path.read_bytes().find(b"\xff\xfb", 4096) :])
+    with pytest.raises(AudioTooLong, match="longer than the limit of 10 s"):
+        decode_audio(no_header, sample_rate=16000, channels=1, limits=limits)
     assert decode_audio(
         path, sample_rate=16000, channels=1, limits=AudioLimits(max_seconds=13)
     ).duration == pytest.approx(12, abs=0.1)
