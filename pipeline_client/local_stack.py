@@ -12,7 +12,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -135,15 +135,20 @@ def stop(procs: list[subprocess.Popen], mark: str, timeout: float = STOP_TIMEOUT
 def marked(mark: str) -> list[int]:
     """Processes of this machine whose environment carries the stack mark ``mark``."""
     needle = f"{STACK_MARK}={mark}".encode()
+    return processes(lambda environ: needle in environ)
+
+
+def processes(where: Callable[[list[bytes]], bool]) -> list[int]:
+    """Processes of this machine (but this one) whose environment entries satisfy ``where``."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
         try:
-            environ = (entry / "environ").read_bytes()
+            environ = (entry / "environ").read_bytes().split(b"\0")
         except OSError:  # gone, or not ours to read
             continue
-        if needle in environ.split(b"\0"):
+        if where(environ):
             found.append(int(entry.name))
     return found
 

@@ -54,22 +54,14 @@ def make_audio(
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Fail the run if a server this session started is still alive (and stop it)."""
-    from pipeline_client.local_stack import STACK_MARK
+    from pipeline_client.local_stack import STACK_MARK, processes
 
-    needle = f"BENTOML_HOME={TEST_BENTOML_HOME}".encode()
+    home, mark = f"BENTOML_HOME={TEST_BENTOML_HOME}".encode(), f"{STACK_MARK}=".encode()
     left = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            environ = (entry / "environ").read_bytes().split(b"\0")
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-        if needle in environ and any(v.startswith(STACK_MARK.encode()) for v in environ):
-            left.append(f"{entry.name}: {command[:150]}")
-            with contextlib.suppress(OSError):
-                os.kill(int(entry.name), signal.SIGKILL)
+    for pid in processes(lambda env: home in env and any(v.startswith(mark) for v in env)):
+        with contextlib.suppress(OSError):
+            left.append(f"{pid}: {Path(f'/proc/{pid}/cmdline').read_bytes()[:150]!r}")
+            os.kill(pid, signal.SIGKILL)
     if left:
         print("\nservers started by the tests were still running (now killed):", *left, sep="\n")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

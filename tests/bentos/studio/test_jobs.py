@@ -125,3 +125,21 @@ def test_unknown_jobs_and_files_are_404(studio: str) -> None:
     job = httpx.get(f"{studio}/jobs").json()[0]
     response = httpx.get(f"{studio}/jobs/{job['id']}/files/job.json")
     assert response.status_code == 404 and "has no file" in response.json()["detail"]
+
+
+def test_an_oversized_upload_is_refused_while_it_streams_and_nothing_is_kept(studio: str) -> None:
+    def endless():
+        yield b'--b\r\nContent-Disposition: form-data; name="audio"; filename="big.wav"\r\n\r\n'
+        for _ in range(1024):  # 1 GiB, never sent in full
+            yield b"\0" * (1 << 20)
+
+    before = httpx.get(f"{studio}/jobs", timeout=10).json()
+    response = httpx.post(
+        f"{studio}/jobs",
+        content=endless(),
+        headers={"Content-Type": "multipart/form-data; boundary=b"},
+        timeout=60,
+    )
+    assert response.status_code == 413
+    assert response.json()["error"] == "request_too_large"
+    assert httpx.get(f"{studio}/jobs", timeout=10).json() == before
