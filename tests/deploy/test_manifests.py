@@ -1,8 +1,10 @@
-"""The KServe manifests: each overlay renders, every object is valid, and the predictors
-have what running the services needs (probes, resources, GPUs, timeouts, security)."""
+"""The KServe manifests: each overlay renders, every object is valid, the predictors have
+what running the services needs (probes, resources, GPUs, timeouts, security), and the
+rendered overlays admit only the studio: who reaches what, tokens, secrets, images."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import subprocess
 from functools import cache
@@ -85,12 +87,13 @@ def test_one_inference_service_per_model_service(overlay: str) -> None:
             assert {"cpu", "memory"} <= set(amounts)
         assert predictor.timeout == SERVICE_TIMEOUTS[name]
         assert predictor.min_replicas >= 1 and predictor.max_replicas >= predictor.min_replicas
-        assert predictor.scale_metric == "concurrency" and predictor.scale_target > 0
+        assert predictor.scale_metric == "cpu" and 0 < predictor.scale_target <= 100  # HPA
         annotations = predictor.annotations
         assert annotations["prometheus.io/scrape"] == "true"
         assert annotations["prometheus.io/port"] == "3000"
         assert re.fullmatch(rf"ghcr\.io/[\w.-]+/{name}:[\w.-]+", container.image)
-        assert isvc.metadata.labels["networking.knative.dev/visibility"] == "cluster-local"
+        assert isvc.metadata.labels["networking.kserve.io/visibility"] == "cluster-local"
+        assert predictor.automount_service_account_token is False
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -131,22 +134,9 @@ def test_only_the_studio_is_exposed_and_it_reaches_every_service(overlay: str) -
     studio = of_kind(overlay, "Deployment")["studio"]["spec"]["template"]["spec"]["containers"][0]
     env = {e["name"]: e.get("value") for e in studio["env"]}
     for service in SERVICES:
-        assert env[f"MARKETPLACE_{service.upper()}_URL"] == (
-            f"http://{service}.ai-marketplace.svc.cluster.local"
+        assert env[f"MARKETPLACE_{service.upper()}_URL"] == (  # RawDeployment's Service
+            f"http://{service}-predictor.ai-marketplace.svc.cluster.local"
         )
-
-
-@pytest.mark.parametrize("overlay", OVERLAYS)
-def test_model_services_accept_only_the_namespace_and_the_platform(overlay: str) -> None:
-    policy = of_kind(overlay, "NetworkPolicy")["model-services"]
-    assert policy["spec"]["podSelector"]["matchLabels"] == {"ai-marketplace/role": "model"}
-    (rule,) = policy["spec"]["ingress"]
-    sources = rule["from"]
-    assert {"podSelector": {}} in sources  # this namespace: the studio and its clients
-    namespaces = sources[1]["namespaceSelector"]["matchExpressions"][0]["values"]
-    assert set(namespaces) == {"knative-serving", "istio-system", "monitoring"}
-    for doc in of_kind(overlay, "InferenceService").values():
-        assert doc["spec"]["predictor"]["labels"]["ai-marketplace/role"] == "model"
 
 
 def test_the_typed_check_catches_a_misspelt_field() -> None:
@@ -174,5 +164,167 @@ def test_set_image_points_an_overlay_at_a_new_image(tmp_path) -> None:
         out = subprocess.run(["kubectl", "kustomize", str(overlays / overlay)],
                              capture_output=True, text=True, check=True).stdout  # fmt: skip
         assert f"image: {image}" in out
-        assert "image: ghcr.io/ai-marketplace/art:latest" in out  # the others untouched
+        assert re.search(r"image: ghcr\.io/ai-marketplace/art:[0-9a-f]{12}\n", out)  # untouched
     assert deploy(["set-image", "nope", image, "--overlays-dir", str(overlays)]) == 1
+    digest = "ghcr.io/acme/ai-marketplace/art@sha256:" + "0" * 64
+    assert deploy(["set-image", "art", digest, "--overlays-dir", str(overlays)]) == 0
+    out = subprocess.run(["kubectl", "kustomize", str(overlays / "gpu")],
+                         capture_output=True, text=True, check=True).stdout  # fmt: skip
+    assert f"image: {digest}" in out
+    before = (overlays / "gpu" / "kustomization.yaml").read_text()
+    for moving in ("ghcr.io/acme/x/genre:latest", "ghcr.io/acme/x/genre", "x/genre:main"):
+        assert deploy(["set-image", "genre", moving, "--overlays-dir", str(overlays)]) == 2
+    assert (overlays / "gpu" / "kustomization.yaml").read_text() == before
+
+
+# Who reaches what, on the rendered overlays ---------------------------------------------
+
+PRIVATE_RANGES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16",
+                  "100.64.0.0/10", "127.0.0.0/8")  # fmt: skip
+STUDIO_PEER = {"podSelector": {"matchLabels": {"ai-marketplace/role": "studio"}}}
+MODEL_PEER = {"podSelector": {"matchLabels": {"ai-marketplace/role": "model"}}}
+PROMETHEUS_PEER = {
+    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},
+    "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}},
+}
+INGRESS_NGINX_PEER = {
+    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}
+}
+KUBE_DNS_PEER = {
+    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+    "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+}
+
+
+def pods(overlay: str) -> dict[str, dict[str, Any]]:
+    """Every pod the overlay runs: name -> {"labels", "spec"} (a predictor is a pod spec)."""
+    found = {}
+    for name, doc in of_kind(overlay, "InferenceService").items():
+        predictor = doc["spec"]["predictor"]
+        found[name] = {"labels": predictor["labels"], "spec": predictor}
+    for name, doc in of_kind(overlay, "Deployment").items():
+        template = doc["spec"]["template"]
+        found[name] = {"labels": template["metadata"]["labels"], "spec": template["spec"]}
+    return found
+
+
+def selects(policy: dict[str, Any], labels: dict[str, str]) -> bool:
+    selector = policy["spec"]["podSelector"]
+    assert set(selector) <= {"matchLabels"}, "only matchLabels, so the test can follow it"
+    return all(labels.get(k) == v for k, v in selector.get("matchLabels", {}).items())
+
+
+def policies_for(overlay: str, labels: dict[str, str], kind: str) -> list[dict[str, Any]]:
+    return [p for p in of_kind(overlay, "NetworkPolicy").values()
+            if kind in p["spec"]["policyTypes"] and selects(p, labels)]  # fmt: skip
+
+
+def rules(overlay: str, labels: dict[str, str], kind: str) -> list[dict[str, Any]]:
+    key = "ingress" if kind == "Ingress" else "egress"
+    return [r for p in policies_for(overlay, labels, kind) for r in p["spec"].get(key) or []]
+
+
+def ports(rule: dict[str, Any]) -> set[tuple[Any, str]]:
+    return {(p["port"], p.get("protocol", "TCP")) for p in rule.get("ports", [])}
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_inference_service_is_a_raw_deployment(overlay: str) -> None:
+    for name, doc in of_kind(overlay, "InferenceService").items():
+        annotations = doc["metadata"]["annotations"]
+        assert annotations["serving.kserve.io/deploymentMode"] == "RawDeployment", name
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_pod_is_denied_by_default_both_ways(overlay: str) -> None:
+    for name, pod in pods(overlay).items():
+        for kind in ("Ingress", "Egress"):
+            assert policies_for(overlay, pod["labels"], kind), (name, kind)
+        for kind in ("ingress", "egress"):
+            for rule in rules(overlay, pod["labels"], kind.capitalize()):
+                peers = rule.get("from" if kind == "ingress" else "to")
+                assert peers, f"{name}: an {kind} rule without peers admits everyone"
+                for peer in peers:  # an empty selector is every namespace or every pod
+                    assert all(v for v in peer.values()), (name, peer)
+                    assert peer.get("namespaceSelector", {"x": 1}) != {}, (name, peer)
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_model_services_admit_only_the_studio_and_prometheus(overlay: str) -> None:
+    for name, pod in pods(overlay).items():
+        if pod["labels"].get("ai-marketplace/role") != "model":
+            continue
+        peers = [peer for r in rules(overlay, pod["labels"], "Ingress") for peer in r["from"]]
+        assert sorted(map(str, peers)) == sorted(map(str, [STUDIO_PEER, PROMETHEUS_PEER]))
+        for rule in rules(overlay, pod["labels"], "Ingress"):
+            assert ports(rule) == {(3000, "TCP")}, name
+    model_pods = {n for n, p in pods(overlay).items() if p["labels"].get("ai-marketplace/role")}
+    assert model_pods == {*SERVICES, "studio"}  # every pod has a role the policies key on
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_studio_admits_only_the_ingress_controller_and_prometheus(overlay: str) -> None:
+    labels = pods(overlay)["studio"]["labels"]
+    peers = [peer for r in rules(overlay, labels, "Ingress") for peer in r["from"]]
+    assert sorted(map(str, peers)) == sorted(map(str, [INGRESS_NGINX_PEER, PROMETHEUS_PEER]))
+    egress = rules(overlay, labels, "Egress")
+    to_models = [r for r in egress if r["to"] == [MODEL_PEER]]
+    assert len(to_models) == 1 and ports(to_models[0]) == {(3000, "TCP")}
+    assert all(r["to"] in ([MODEL_PEER], [KUBE_DNS_PEER]) for r in egress)
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_pod_resolves_names_and_only_youtube_reaches_the_internet(overlay: str) -> None:
+    for name, pod in pods(overlay).items():
+        egress = rules(overlay, pod["labels"], "Egress")
+        dns = [r for r in egress if r["to"] == [KUBE_DNS_PEER]]
+        assert dns and ports(dns[0]) == {(53, "UDP"), (53, "TCP")}, name
+        blocks = [peer["ipBlock"] for r in egress for peer in r["to"] if "ipBlock" in peer]
+        if name != "youtube":
+            assert not blocks, f"{name} reaches addresses outside the cluster"
+            continue
+        (block,) = blocks
+        assert block["cidr"] == "0.0.0.0/0"
+        excepted = [ipaddress.ip_network(c) for c in block["except"]]
+        for private in map(ipaddress.ip_network, PRIVATE_RANGES):
+            assert any(private.subnet_of(e) for e in excepted), private
+        (rule,) = [r for r in egress if any("ipBlock" in peer for peer in r["to"])]
+        assert ports(rule) == {(443, "TCP"), (80, "TCP")}
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_no_pod_mounts_a_service_account_token(overlay: str) -> None:
+    accounts = of_kind(overlay, "ServiceAccount")
+    for name, pod in pods(overlay).items():
+        spec = pod["spec"]
+        assert spec["automountServiceAccountToken"] is False, name
+        account = spec.get("serviceAccountName")
+        assert account in accounts, f"{name}: a dedicated service account, not default"
+        assert accounts[account]["automountServiceAccountToken"] is False
+    assert not [d for d in render(overlay) if d["kind"] in ("RoleBinding", "ClusterRoleBinding")]
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_no_serving_pod_gets_a_secret(overlay: str) -> None:
+    for name, pod in pods(overlay).items():
+        text = yaml.safe_dump(pod["spec"]["containers"])
+        assert "name: huggingface" not in text and "HF_TOKEN" not in text, name
+        if name in SERVICES:  # model services: the registry pull secret, nothing else
+            assert "secretKeyRef" not in text and "secretRef" not in text, name
+            assert not [v for v in pod["spec"].get("volumes", []) if "secret" in v], name
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_image_is_an_exact_version(overlay: str) -> None:
+    from bentos.deploy import DIGEST, EXACT_TAG
+
+    images = [c["image"] for pod in pods(overlay).values() for c in pod["spec"]["containers"]]
+    assert len(images) == len(SERVICES) + 1
+    for image in images:
+        name, _, digest = image.partition("@")
+        if digest:
+            assert DIGEST.fullmatch(digest), image
+            continue
+        name, _, tag = image.rpartition(":")
+        assert name and "/" not in tag, f"{image}: untagged"
+        assert tag != "latest" and EXACT_TAG.fullmatch(tag), image
