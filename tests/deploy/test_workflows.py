@@ -1,5 +1,7 @@
-"""The GitHub workflows: valid against GitHub's schema, triggered as intended, and every
-project script they call runs (what each script does is tested beside it)."""
+"""The GitHub workflows: valid against GitHub's schema, triggered as intended, every
+project script they call runs (what each script does is tested beside it), and they are
+safe to run: no expression spliced into a script, actions pinned by commit, pull
+requests without write credentials."""
 
 from __future__ import annotations
 
@@ -87,7 +89,7 @@ def test_training_pull_requests_get_the_cml_report() -> None:
     paths = train["on"]["pull_request"]["paths"]
     assert {"training/**", "params.yaml", "dvc.yaml", "**.dvc"} <= set(paths)
     steps = runs(train)
-    assert "dvc repro --pull" in steps and "dvc push" in steps
+    assert "dvc repro --pull" in steps
     assert "python -m training.report" in steps and "cml comment update" in steps
     uses = [s.get("uses", "") for s in train["jobs"]["train"]["steps"]]
     assert any(u.startswith("iterative/setup-cml") for u in uses)
@@ -99,6 +101,7 @@ def test_promotion_runs_the_gate_and_publishes_only_a_winner() -> None:
     assert "training.promote" in runs(promote) and "GITHUB_STEP_SUMMARY" in runs(promote)
     assert promote["jobs"]["publish"]["if"] == "needs.gate.outputs.promote == 'true'"
     assert promote["jobs"]["publish"]["with"]["service"] == "genre"
+    assert promote["jobs"]["publish"]["with"]["model-ref"] == "${{ github.sha }}"
 
 
 def test_drift_is_scheduled_and_opens_one_issue() -> None:
@@ -114,3 +117,67 @@ def test_drift_is_scheduled_and_opens_one_issue() -> None:
 def test_workflows_grant_only_the_permissions_they_use(workflow: str) -> None:
     permissions = load(workflow).get("permissions")
     assert isinstance(permissions, dict) and "write-all" not in str(permissions)
+
+
+def steps_of(workflow: dict) -> list[dict]:
+    return [step for job in workflow["jobs"].values() for step in job.get("steps", [])]
+
+
+@pytest.mark.parametrize("workflow", [w.stem for w in WORKFLOWS])
+def test_no_expression_is_spliced_into_a_script(workflow: str) -> None:
+    """``${{ }}`` in ``run:`` is pasted into the shell script before it runs: a branch
+    name or a title becomes code. Values go through ``env:`` and are read as "$VAR"."""
+    for step in steps_of(load(workflow)):
+        assert "${{" not in step.get("run", ""), (workflow, step.get("name"))
+
+
+@pytest.mark.parametrize("workflow", [w.stem for w in WORKFLOWS])
+def test_every_external_action_is_pinned_by_commit(workflow: str) -> None:
+    text = (ROOT / ".github" / "workflows" / f"{workflow}.yml").read_text()
+    uses = re.findall(r"^\s*(?:- )?uses:\s*(\S+)(.*)$", text, re.MULTILINE)
+    assert uses
+    for action, comment in uses:
+        if action.startswith("./"):  # this repository's own reusable workflows
+            continue
+        assert re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}", action), action
+        assert re.fullmatch(r"\s+# v\d+(\.\d+)*", comment), (action, "# vX.Y.Z")
+
+
+def test_pull_requests_get_no_write_credentials_and_push_nothing() -> None:
+    train = load("train")
+    assert set(train["on"]) == {"pull_request"}
+    text = (ROOT / ".github" / "workflows" / "train.yml").read_text()
+    secrets = set(re.findall(r"secrets\.(\w+)", text))
+    assert secrets == {"DVC_READONLY_ACCESS_KEY_ID", "DVC_READONLY_SECRET_ACCESS_KEY",
+                       "GITHUB_TOKEN"}  # fmt: skip
+    assert "dvc push" not in runs(train)
+    assert all(v in ("read", "none") for k, v in train["permissions"].items()
+               if k != "pull-requests")  # fmt: skip  # the report's comment
+
+
+def test_outputs_are_pushed_from_main_only_with_the_write_credentials() -> None:
+    writers = {}
+    for path in WORKFLOWS:
+        text = path.read_text()
+        if "secrets.DVC_ACCESS_KEY_ID" in text or "secrets.DVC_SECRET_ACCESS_KEY" in text:
+            writers[path.stem] = load(path.stem)
+    assert set(writers) == {"promote"}
+    promote = writers["promote"]
+    assert set(promote["on"]) <= {"push", "workflow_dispatch"}
+    assert promote["on"]["push"]["branches"] == ["main"]
+    assert "dvc push" in runs(promote)
+    for path in WORKFLOWS:
+        if path.stem != "promote":
+            assert "dvc push" not in runs(load(path.stem)), path.stem
+            assert "secrets: inherit" not in path.read_text(), path.stem
+
+
+def test_the_genre_model_published_is_the_promoted_one() -> None:
+    publish = load("publish-bento")
+    assert publish["on"]["workflow_call"]["inputs"]["model-ref"]["default"] == "promoted/genre"
+    (step,) = [s for s in steps_of(publish) if "dvc pull models/genre" in s.get("run", "")]
+    assert step["env"]["MODEL_REF"] == "${{ inputs.model-ref }}"
+    script = step["run"]
+    assert script.index('git checkout "$MODEL_REF" -- dvc.lock') < script.index("dvc pull")
+    assert "git checkout HEAD -- dvc.lock" in script  # the Bento's version stays clean
+    assert load("bentos")["jobs"]["publish"]["with"]["model-ref"] == "promoted/genre"
