@@ -179,6 +179,12 @@ def test_set_image_points_an_overlay_at_a_new_image(tmp_path) -> None:
 
 # Who reaches what, on the rendered overlays ---------------------------------------------
 
+# Pods that reach the internet: youtube (yt-dlp), and those that download the full
+# profile's models from the hub at start (until a pinned model cache replaces that).
+DOWNLOADERS = ("transcribe", "lyrics", "summarize", "art")
+INTERNET = {"youtube": {(443, "TCP"), (80, "TCP")}, **{n: {(443, "TCP")} for n in DOWNLOADERS}}
+
+
 PRIVATE_RANGES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16",
                   "100.64.0.0/10", "127.0.0.0/8")  # fmt: skip
 STUDIO_PEER = {"podSelector": {"matchLabels": {"ai-marketplace/role": "studio"}}}
@@ -274,13 +280,15 @@ def test_the_studio_admits_only_the_ingress_controller_and_prometheus(overlay: s
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_every_pod_resolves_names_and_only_youtube_reaches_the_internet(overlay: str) -> None:
+def test_every_pod_resolves_names_and_only_those_that_need_it_reach_the_internet(
+    overlay: str,
+) -> None:
     for name, pod in pods(overlay).items():
         egress = rules(overlay, pod["labels"], "Egress")
         dns = [r for r in egress if r["to"] == [KUBE_DNS_PEER]]
         assert dns and ports(dns[0]) == {(53, "UDP"), (53, "TCP")}, name
         blocks = [peer["ipBlock"] for r in egress for peer in r["to"] if "ipBlock" in peer]
-        if name != "youtube":
+        if name not in INTERNET:
             assert not blocks, f"{name} reaches addresses outside the cluster"
             continue
         (block,) = blocks
@@ -289,7 +297,7 @@ def test_every_pod_resolves_names_and_only_youtube_reaches_the_internet(overlay:
         for private in map(ipaddress.ip_network, PRIVATE_RANGES):
             assert any(private.subnet_of(e) for e in excepted), private
         (rule,) = [r for r in egress if any("ipBlock" in peer for peer in r["to"])]
-        assert ports(rule) == {(443, "TCP"), (80, "TCP")}
+        assert ports(rule) == INTERNET[name], name
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -305,9 +313,12 @@ def test_no_pod_mounts_a_service_account_token(overlay: str) -> None:
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_no_serving_pod_gets_a_secret(overlay: str) -> None:
+def test_secrets_reach_only_the_pods_that_use_them(overlay: str) -> None:
     for name, pod in pods(overlay).items():
         text = yaml.safe_dump(pod["spec"]["containers"])
+        if name in DOWNLOADERS:  # the hub token (optional), for gated models, and no other
+            assert text.count("secretKeyRef") == 1 and "name: huggingface" in text, name
+            continue
         assert "name: huggingface" not in text and "HF_TOKEN" not in text, name
         if name in SERVICES:  # model services: the registry pull secret, nothing else
             assert "secretKeyRef" not in text and "secretRef" not in text, name
