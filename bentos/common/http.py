@@ -135,6 +135,7 @@ class Route:
     media_types: tuple[str, ...]  # e.g. ("application/json",) or ("multipart/form-data",)
     limit: int  # the largest body, in bytes
     errors: tuple[type[ErrorAnswer], ...] = ()
+    too_large: type[ErrorAnswer] = RequestTooLarge  # the answer past the limit
 
 
 @dataclass
@@ -143,18 +144,24 @@ class _Exchange:
 
     started: bool = False
     too_large: int = 0  # bytes seen when the body streamed past the limit
+    too_large_error: type[ErrorAnswer] = RequestTooLarge
     status: int = 0
     held: Message | None = None
     body: list[bytes] = field(default_factory=list)
 
 
 def harden(
-    *, upload_limit: int | None = None, model: bool = False, routes: dict[str, Route] | None = None
+    *,
+    upload_limit: int | None = None,
+    upload_error: type[ErrorAnswer] = RequestTooLarge,
+    model: bool = False,
+    routes: dict[str, Route] | None = None,
 ) -> Callable[[Any], Any]:
     """Class decorator (above ``@bentoml.service``): vet the service's requests and map
     its errors (see the module docstring).
 
-    ``upload_limit``: the largest file a multipart endpoint takes, in bytes. ``model``: a
+    ``upload_limit``: the largest file a multipart endpoint takes, in bytes, refused
+    beyond with ``upload_error`` (e.g. ``audio_too_large``). ``model``: a
     model worker, called by its front only: no request vetting (its callers send
     BentoML's internal encodings), the rest applies. ``routes``: rules for the routes of
     a mounted app (BentoML's own API routes are found on the service).
@@ -165,6 +172,7 @@ def harden(
             RequestGuard,
             service=service,
             upload_limit=upload_limit,
+            upload_error=upload_error,
             vet=not model,
             extra=routes or {},
         )
@@ -180,6 +188,7 @@ class RequestGuard:
         *,
         service: Any,
         upload_limit: int | None,
+        upload_error: type[ErrorAnswer],
         vet: bool,
         extra: dict[str, Route],
     ) -> None:
@@ -187,6 +196,7 @@ class RequestGuard:
         self.extra = extra
         self.service = service
         self.upload_limit = upload_limit
+        self.upload_error = upload_error
         self.vet = vet
         self._routes: dict[str, Route] | None = None
 
@@ -202,6 +212,7 @@ class RequestGuard:
                     media_types=(media,),
                     limit=max(limit, JSON_BODY_LIMIT),
                     errors=getattr(method.func, ERRORS_ATTR, COMMON_ERRORS),
+                    too_large=self.upload_error if multipart else RequestTooLarge,
                 )
         return self._routes
 
@@ -222,7 +233,7 @@ class RequestGuard:
             refusal = self._vet(scope, route)
             if refusal is not None:
                 return await _answer(send, refusal)
-            receive = _limited(receive, route.limit, exchange)
+            receive = _limited(receive, route, exchange)
         await self._guarded(scope, receive, send, exchange)
 
     def _vet(self, scope: Scope, route: Route) -> ErrorAnswer | None:
@@ -231,6 +242,8 @@ class RequestGuard:
         expected = route.media_types
         if media == INTERNAL_MEDIA_TYPE:
             return None  # a BentoML caller (the studio); BentoML refuses it on an entry service
+        if media == "" and headers.get("content-length", "0") == "0":
+            return None  # no body at all: the endpoint names what is missing
         if media not in expected and not (media == "" and "application/json" in expected):
             return UnsupportedMediaType(
                 f"this endpoint takes {' or '.join(expected)}, "
@@ -243,7 +256,7 @@ class RequestGuard:
             if not length.isdigit():
                 return MalformedRequest(f"Content-Length is not a number: {length[:40]!r}")
             if int(length) > route.limit:
-                return RequestTooLarge(_too_large(int(length), route.limit))
+                return route.too_large(_too_large(int(length), route.limit))
         return None
 
     async def _guarded(self, scope: Scope, receive: Receive, send: Send, exchange: _Exchange):
@@ -347,14 +360,14 @@ class _BodyTooLarge(Exception):
     pass
 
 
-def _streamed_too_large(exchange: _Exchange) -> RequestTooLarge:
-    return RequestTooLarge(
+def _streamed_too_large(exchange: _Exchange) -> ErrorAnswer:
+    return exchange.too_large_error(
         f"the request body streamed past this endpoint's limit (refused after "
         f"{exchange.too_large / 2**20:.1f} MiB; nothing was kept)"
     )
 
 
-def _limited(receive: Receive, limit: int, exchange: _Exchange) -> Receive:
+def _limited(receive: Receive, route: Route, exchange: _Exchange) -> Receive:
     """``receive`` that stops a body streaming past ``limit``: nothing more is stored."""
     seen = 0
 
@@ -363,9 +376,10 @@ def _limited(receive: Receive, limit: int, exchange: _Exchange) -> Receive:
         message = await receive()
         if message["type"] == "http.request":
             seen += len(message.get("body", b""))
-            if seen > limit:
+            if seen > route.limit:
                 exchange.too_large = seen
-                raise _BodyTooLarge(_too_large(seen, limit))
+                exchange.too_large_error = route.too_large
+                raise _BodyTooLarge(_too_large(seen, route.limit))
         return message
 
     return limited

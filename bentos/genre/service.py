@@ -18,7 +18,7 @@ import torch
 from pydantic import Field
 
 from bentos.common.audio import decode_audio
-from bentos.common.errors import AUDIO_ERRORS
+from bentos.common.errors import AUDIO_ERRORS, AudioTooLarge
 from bentos.common.http import api, harden
 from bentos.common.schemas import GenreResult
 from bentos.common.settings import SERVICE_TIMEOUTS, AudioLimits, model_service
@@ -51,7 +51,7 @@ class GenreClassifier:
 
 
 # max_concurrency bounds the decodes in flight (each holds a song's PCM in memory).
-@harden(upload_limit=AudioLimits().max_upload_bytes)
+@harden(upload_limit=AudioLimits().max_upload_bytes, upload_error=AudioTooLarge)
 @bentoml.service(
     name="genre", traffic={"timeout": SERVICE_TIMEOUTS["genre"], "max_concurrency": 32}
 )

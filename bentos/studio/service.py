@@ -91,6 +91,7 @@ async def _invalid(request: Request, exc: RequestValidationError) -> JSONRespons
         "/jobs": Route(
             media_types=("multipart/form-data", "application/x-www-form-urlencoded"),
             limit=int(SETTINGS.max_upload_mb * 2**20) + MULTIPART_SLACK,
+            too_large=AudioTooLarge,
         )
     }
 )

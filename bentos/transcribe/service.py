@@ -18,7 +18,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from bentos.common.audio import decode_audio
-from bentos.common.errors import AUDIO_ERRORS, UnknownLanguage
+from bentos.common.errors import AUDIO_ERRORS, AudioTooLarge, UnknownLanguage
 from bentos.common.http import api, harden
 from bentos.common.schemas import OptionalLanguage, Segment, TranscriptResult
 from bentos.common.settings import (
@@ -99,7 +99,7 @@ class Whisper:
         return [WindowTranscript(segments=s, no_speech=ns) for s, ns in results]
 
 
-@harden(upload_limit=AudioLimits().max_upload_bytes)
+@harden(upload_limit=AudioLimits().max_upload_bytes, upload_error=AudioTooLarge)
 @bentoml.service(
     name="transcribe", traffic={"timeout": SERVICE_TIMEOUTS["transcribe"], "max_concurrency": 32}
 )

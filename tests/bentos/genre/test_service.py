@@ -93,9 +93,14 @@ def test_bad_input_gets_its_own_4xx(genre_url: str, tmp_path: Path) -> None:
         assert body["detail"], name
 
 
-def test_missing_upload_is_a_400(genre_url: str) -> None:
-    response = httpx.post(f"{genre_url}/detect", data={"nothing": "here"}, timeout=30)
+def test_missing_upload_is_a_400_and_a_form_a_415(genre_url: str) -> None:
+    response = httpx.post(f"{genre_url}/detect", files={"other": ("a.mp3", b"x")}, timeout=30)
     assert response.status_code == 400
+    assert response.json() == {"error": "invalid_request", "detail": "audio: Field required"}
+    response = httpx.post(f"{genre_url}/detect", data={"nothing": "here"}, timeout=30)
+    assert response.status_code == 415
+    assert response.json()["error"] == "unsupported_media_type"
+    assert "multipart/form-data" in response.json()["detail"]
 
 
 def test_client_raises_a_named_error(genre_url: str, tmp_path: Path) -> None:

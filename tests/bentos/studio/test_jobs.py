@@ -141,5 +141,5 @@ def test_an_oversized_upload_is_refused_while_it_streams_and_nothing_is_kept(stu
         timeout=60,
     )
     assert response.status_code == 413
-    assert response.json()["error"] == "request_too_large"
+    assert response.json()["error"] == "audio_too_large"
     assert httpx.get(f"{studio}/jobs", timeout=10).json() == before
