@@ -114,11 +114,16 @@ def api(
 
 
 def dependency_failure(exc: BaseException) -> ErrorAnswer | None:
-    """A failed call to a model worker as a retryable 503, or None for anything else."""
+    """A failed call to a model worker as a retryable 503, or None for anything else.
+
+    BentoML reaches a dependency with aiohttp (``bentoml.depends``) or httpx (its
+    clients): a connection refused, reset or dropped by a dying worker is either's.
+    """
+    import aiohttp
     import httpx
     from bentoml.exceptions import BentoMLException
 
-    if isinstance(exc, httpx.TransportError):
+    if isinstance(exc, httpx.TransportError | aiohttp.ClientConnectionError):
         return ModelUnavailable(f"the model worker did not answer ({type(exc).__name__})")
     if isinstance(exc, BentoMLException) and int(exc.error_code) in (429, 502, 503, 504):
         return ModelUnavailable(f"the model worker is busy or restarting ({exc.error_code})")

@@ -196,11 +196,15 @@ def test_every_endpoint_documents_its_errors(smoke_stack) -> None:
 
 
 def test_a_dead_model_worker_is_a_retryable_503_not_a_500() -> None:
+    import aiohttp
+
     from bentos.common.http import dependency_failure
 
-    answer = dependency_failure(httpx.ConnectError("refused"))
-    assert answer is not None and answer.status == 503 and answer.retryable
-    assert answer.to_response().headers["retry-after"]
+    for dropped in (httpx.ConnectError("refused"), aiohttp.ServerDisconnectedError()):
+        answer = dependency_failure(dropped)
+        assert answer is not None and answer.status == 503 and answer.retryable, dropped
+        assert answer.to_response().headers["retry-after"]
+    assert dependency_failure(ValueError("a bug")) is None
 
 
 # -- fuzzing -------------------------------------------------------------------------------
