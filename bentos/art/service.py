@@ -73,7 +73,8 @@ class CoverPainter:
         return self.painter.paint(jobs)
 
     @bentoml.api
-    def cancel(self, ids: list[str]) -> None:
+    async def cancel(self, ids: list[str]) -> None:
+        # async: on the event loop, not behind paint_batch in the worker's one thread
         self.painter.cancel(ids)
 
     @bentoml.on_shutdown
