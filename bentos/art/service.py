@@ -24,6 +24,7 @@ from bentos.art.prompt import build_prompt
 from bentos.art.settings import ArtSettings
 from bentos.common.errors import ClientError, DeadlineExceeded, OverBudget, UnknownModel
 from bentos.common.http import api, harden
+from bentos.common.pinned import local_source
 from bentos.common.schemas import CoverImage, CoverRequest, CoverResult
 from bentos.common.settings import SERVICE_TIMEOUTS, MarketplaceSettings, Profile, model_service
 
@@ -46,7 +47,9 @@ def model_sources() -> tuple[dict[str, str], str | None]:
         from bentos.art.smoke import smoke_sources
 
         return smoke_sources(models)
-    return models, SETTINGS.single_file_config
+    config = SETTINGS.single_file_config
+    pinned = {name: local_source(source) for name, source in models.items()}
+    return pinned, local_source(config) if config else None
 
 
 @harden(model=True)

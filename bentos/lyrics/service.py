@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from bentos.common.errors import TEXT_ERRORS
 from bentos.common.http import api, harden
+from bentos.common.pinned import local_source
 from bentos.common.schemas import LyricsResult, OptionalLanguage
 from bentos.common.settings import SERVICE_TIMEOUTS, MarketplaceSettings, Profile, model_service
 from bentos.common.text_input import check_text
@@ -42,7 +43,10 @@ def model_sources() -> tuple[dict[str, str], dict[str, str]]:
         from bentos.lyrics.smoke import smoke_models
 
         return smoke_models()
-    return SETTINGS.emotion_models, SETTINGS.sentiment_models
+    return (
+        {lang: local_source(s) for lang, s in SETTINGS.emotion_models.items()},
+        {lang: local_source(s) for lang, s in SETTINGS.sentiment_models.items()},
+    )
 
 
 @harden(model=True)

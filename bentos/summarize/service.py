@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from bentos.common.errors import TEXT_ERRORS
 from bentos.common.http import api, harden
+from bentos.common.pinned import local_source
 from bentos.common.schemas import SummaryResult
 from bentos.common.settings import SERVICE_TIMEOUTS, MarketplaceSettings, Profile, model_service
 from bentos.common.text_input import check_text
@@ -33,7 +34,7 @@ def model_source() -> str:
         from bentos.summarize.smoke import smoke_model
 
         return smoke_model()
-    return SETTINGS.model
+    return local_source(SETTINGS.model)
 
 
 @harden(model=True)
