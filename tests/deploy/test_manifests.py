@@ -179,10 +179,10 @@ def test_set_image_points_an_overlay_at_a_new_image(tmp_path) -> None:
 
 # Who reaches what, on the rendered overlays ---------------------------------------------
 
-# Pods that reach the internet: youtube (yt-dlp), and those that download the full
-# profile's models from the hub at start (until a pinned model cache replaces that).
-DOWNLOADERS = ("transcribe", "lyrics", "summarize", "art")
-INTERNET = {"youtube": {(443, "TCP"), (80, "TCP")}, **{n: {(443, "TCP")} for n in DOWNLOADERS}}
+# Pods that reach the internet: youtube (yt-dlp) and the job that fills the model cache.
+INTERNET = {"youtube": {(443, "TCP"), (80, "TCP")}, "model-cache": {(443, "TCP")}}
+# The services that load hub or Whisper models, from the cache the job fills.
+CACHE_READERS = ("transcribe", "lyrics", "summarize", "art")
 
 
 PRIVATE_RANGES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16",
@@ -208,9 +208,10 @@ def pods(overlay: str) -> dict[str, dict[str, Any]]:
     for name, doc in of_kind(overlay, "InferenceService").items():
         predictor = doc["spec"]["predictor"]
         found[name] = {"labels": predictor["labels"], "spec": predictor}
-    for name, doc in of_kind(overlay, "Deployment").items():
-        template = doc["spec"]["template"]
-        found[name] = {"labels": template["metadata"]["labels"], "spec": template["spec"]}
+    for kind in ("Deployment", "Job"):
+        for name, doc in of_kind(overlay, kind).items():
+            template = doc["spec"]["template"]
+            found[name] = {"labels": template["metadata"]["labels"], "spec": template["spec"]}
     return found
 
 
@@ -265,7 +266,7 @@ def test_model_services_admit_only_the_studio_and_prometheus(overlay: str) -> No
         for rule in rules(overlay, pod["labels"], "Ingress"):
             assert ports(rule) == {(3000, "TCP")}, name
     model_pods = {n for n, p in pods(overlay).items() if p["labels"].get("ai-marketplace/role")}
-    assert model_pods == {*SERVICES, "studio"}  # every pod has a role the policies key on
+    assert model_pods == {*SERVICES, "studio", "model-cache"}  # a role for the policies
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -316,7 +317,7 @@ def test_no_pod_mounts_a_service_account_token(overlay: str) -> None:
 def test_secrets_reach_only_the_pods_that_use_them(overlay: str) -> None:
     for name, pod in pods(overlay).items():
         text = yaml.safe_dump(pod["spec"]["containers"])
-        if name in DOWNLOADERS:  # the hub token (optional), for gated models, and no other
+        if name == "model-cache":  # the hub token (optional), for gated models, and no other
             assert text.count("secretKeyRef") == 1 and "name: huggingface" in text, name
             continue
         assert "name: huggingface" not in text and "HF_TOKEN" not in text, name
@@ -330,7 +331,7 @@ def test_every_image_is_an_exact_version(overlay: str) -> None:
     from bentos.deploy import DIGEST, EXACT_TAG
 
     images = [c["image"] for pod in pods(overlay).values() for c in pod["spec"]["containers"]]
-    assert len(images) == len(SERVICES) + 1
+    assert len(images) == len(SERVICES) + 2  # and the studio, whose image fills the cache
     for image in images:
         name, _, digest = image.partition("@")
         if digest:
@@ -339,3 +340,47 @@ def test_every_image_is_an_exact_version(overlay: str) -> None:
         name, _, tag = image.rpartition(":")
         assert name and "/" not in tag, f"{image}: untagged"
         assert tag != "latest" and EXACT_TAG.fullmatch(tag), image
+
+
+def env_of(container: dict[str, Any], overlay: str) -> dict[str, str]:
+    """A container's environment: its ConfigMaps' entries, then its own values over them."""
+    maps = of_kind(overlay, "ConfigMap")
+    env = {}
+    for source in container.get("envFrom", []):
+        env |= maps[source["configMapRef"]["name"]]["data"]
+    return env | {e["name"]: e.get("value") for e in container.get("env", [])}
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_model_pods_load_the_cache_the_job_fills_read_only_and_offline(overlay: str) -> None:
+    everything = pods(overlay)
+    job = everything["model-cache"]["spec"]
+    (fetch,) = job["containers"]
+    assert fetch["command"] == ["python", "-m", "bentos.models", "fetch"]
+    job_env = env_of(fetch, overlay)
+    assert "HF_HUB_OFFLINE" not in job_env
+    (claim,) = [v["persistentVolumeClaim"]["claimName"] for v in job["volumes"]
+                if "persistentVolumeClaim" in v]  # fmt: skip
+    assert of_kind(overlay, "PersistentVolumeClaim")[claim]
+    for name, pod in everything.items():
+        container = pod["spec"]["containers"][0]
+        volumes = {v["name"]: v for v in pod["spec"].get("volumes", [])}
+        claims = {
+            n: v.get("persistentVolumeClaim", {}).get("claimName") for n, v in volumes.items()
+        }
+        mounts = [m for m in container.get("volumeMounts", []) if claims[m["name"]] == claim]
+        if name == "model-cache":
+            continue
+        if name not in CACHE_READERS:
+            assert not mounts, f"{name} mounts the model cache it has no use for"
+            continue
+        (mount,) = mounts
+        assert mount["readOnly"] is True
+        assert volumes[mount["name"]]["persistentVolumeClaim"]["readOnly"] is True
+        env = env_of(container, overlay)
+        assert env["HF_HUB_OFFLINE"] == "1", f"{name} could download from the hub"
+        for key in ("HF_HUB_CACHE", "TRANSCRIBE_DOWNLOAD_ROOT"):  # what the job filled
+            assert env[key] == job_env[key] and env[key].startswith(mount["mountPath"] + "/")
+        # the same model choices as the job: every setting of the job's is the pod's too
+        chosen = {k: v for k, v in job_env.items() if k not in ("HF_HOME", "HF_TOKEN")}
+        assert {k: env.get(k) for k in chosen} == chosen, name
