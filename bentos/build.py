@@ -27,8 +27,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from marketplace.contracts.services import SERVICE_NAMES, STUDIO
+
 ROOT = Path(__file__).resolve().parents[1]
-SERVICES = ("youtube", "transcribe", "genre", "lyrics", "summarize", "art", "studio")
+SERVICES = (*SERVICE_NAMES, STUDIO)
 PUBLISHED_TAG = "published/{service}"
 
 

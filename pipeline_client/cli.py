@@ -32,7 +32,7 @@ from pipeline_client.settings import SERVICES, ServiceUrls
 from pipeline_client.stages import HttpStages
 
 console = Console()
-ORDER = ("youtube", "transcribe", "genre", "lyrics", "summarize", "art")
+ORDER = SERVICES
 MARKS = {
     "waiting": "[dim]·[/]",
     "started": "[yellow]…[/]",

@@ -23,11 +23,12 @@ from pathlib import Path
 
 from rich.console import Console
 
+from marketplace.contracts.services import SERVICE_NAMES
 from pipeline_client.local_stack import serve_many, stack
 
 console = Console()
 SONG = Path(__file__).parent / "assets" / "demo-song.mp3"
-SERVICES = ("transcribe", "genre", "lyrics", "summarize", "art")  # a file needs no youtube
+SERVICES = tuple(s for s in SERVICE_NAMES if s != "youtube")  # a file needs no youtube
 
 
 def train(root: Path) -> str:

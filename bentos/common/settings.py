@@ -7,6 +7,8 @@ from enum import StrEnum
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from marketplace.contracts.services import SERVICE_TIMEOUTS as TIMEOUTS
+
 
 class Profile(StrEnum):
     """Which models the services load.
@@ -51,13 +53,8 @@ class BatchingSettings(BaseSettings):
 KEEP_CONNECTION = {"max_requests": 2**31 - 1, "max_age": 365 * 86400.0}
 
 
-# Request timeouts (seconds) of each service, front and model worker alike. Also the
-# predictor timeouts of the KServe manifests (a test holds them equal).
-SERVICE_TIMEOUTS: dict[str, int] = {
-    "youtube": 600, "transcribe": 600, "genre": 120, "lyrics": 120, "summarize": 300,
-    "art": 900,  # three 512 x 512 covers take seconds on a GPU, minutes on a CPU
-    "studio": 3600,
-}  # fmt: skip
+# Request timeouts (seconds) of each service: marketplace.contracts.services holds them.
+SERVICE_TIMEOUTS = TIMEOUTS
 
 
 def model_service(name: str, timeout: int) -> dict[str, object]:

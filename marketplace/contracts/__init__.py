@@ -1,0 +1,1 @@
+"""What the services, the engine and the studio share: torch-free, BentoML-free."""
