@@ -21,6 +21,13 @@ OptionalLanguage = Annotated[
 ]
 
 
+# An uploaded song: a multipart file field of any audio format ffmpeg reads.
+AUDIO_UPLOAD = Field(
+    description="the song, in any format ffmpeg reads",
+    json_schema_extra={"contentMediaType": "audio/*"},
+)
+
+
 class ErrorBody(BaseModel):
     """Body of every 4xx answer: a stable code and a human-readable message."""
 
@@ -133,7 +140,10 @@ class CoverRequest(CoverSettings):
 
 class CoverImage(BaseModel):
     model: str = Field(description="name of the model that painted it")
-    png: str = Field(description="the PNG file, base64-encoded")
+    png: str = Field(
+        description="the PNG file, base64-encoded",
+        json_schema_extra={"contentEncoding": "base64", "contentMediaType": "image/png"},
+    )
     nsfw: bool = Field(
         False, description="the model's safety checker blacked it out (false without one)"
     )
@@ -161,4 +171,7 @@ class FetchedAudio(BaseModel):
     uploader: str | None = None
     duration: float = Field(ge=0, description="seconds of audio")
     format: Literal["mp3", "ogg"] = Field(description="container of the audio")
-    audio: str = Field(description="the audio file, base64-encoded")
+    audio: str = Field(
+        description="the audio file, base64-encoded",
+        json_schema_extra={"contentEncoding": "base64", "contentMediaType": "audio/*"},
+    )

@@ -15,12 +15,11 @@ from typing import Annotated
 import bentoml
 import numpy as np
 import torch
-from pydantic import Field
 
 from bentos.common.audio import decode_audio
 from bentos.common.errors import AUDIO_ERRORS, AudioTooLarge
 from bentos.common.http import api, harden
-from bentos.common.schemas import GenreResult
+from bentos.common.schemas import AUDIO_UPLOAD, GenreResult
 from bentos.common.settings import SERVICE_TIMEOUTS, AudioLimits, model_service
 from bentos.genre.features import LogMel, window_features
 from bentos.genre.model_files import GenreModel, read_config, track_probabilities
@@ -71,7 +70,7 @@ class Genre:
     @api(route="/detect", errors=AUDIO_ERRORS)
     async def detect(
         self,
-        audio: Annotated[Path, Field(description="the song, in any format ffmpeg reads")],
+        audio: Annotated[Path, AUDIO_UPLOAD],
     ) -> GenreResult:
         """Detect the genre of a whole song: every window is classified, then averaged.
 

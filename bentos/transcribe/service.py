@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 from bentos.common.audio import decode_audio
 from bentos.common.errors import AUDIO_ERRORS, AudioTooLarge, UnknownLanguage
 from bentos.common.http import api, harden
-from bentos.common.schemas import OptionalLanguage, Segment, TranscriptResult
+from bentos.common.schemas import AUDIO_UPLOAD, OptionalLanguage, Segment, TranscriptResult
 from bentos.common.settings import (
     SERVICE_TIMEOUTS,
     AudioLimits,
@@ -115,7 +115,7 @@ class Transcribe:
     @api(route="/transcribe", errors=(*AUDIO_ERRORS, UnknownLanguage))
     async def transcribe(
         self,
-        audio: Annotated[Path, Field(description="the song, in any format ffmpeg reads")],
+        audio: Annotated[Path, AUDIO_UPLOAD],
         language: OptionalLanguage = None,
     ) -> TranscriptResult:
         """Lyrics of a whole song with timestamps; instrumental audio answers no_speech.
