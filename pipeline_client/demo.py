@@ -3,8 +3,9 @@
 1. ``dvc repro`` trains the genre model on synthetic clips (skipped when up to date).
 2. The model services start on this machine with the smoke profile; the tiny Whisper,
    lyrics, summary and Stable Diffusion models are built on first use.
-3. ``covers run`` turns the bundled clip (``pipeline_client/assets/demo-song.mp3``,
-   synthetic, free of rights) into covers in ``covers/demo``.
+3. The engine runs ``pipelines/covers.yaml`` (``marketplace run covers``) on the bundled
+   clip (``pipeline_client/assets/demo-song.mp3``, synthetic, free of rights): covers,
+   ``outputs.json`` and ``report.json`` in ``covers/demo``.
 4. The services stop.
 
 Every model but the genre model has random weights here: the transcript, emotions,
@@ -59,10 +60,11 @@ def main(argv: list[str] | None = None) -> int:
     with serve_many(stack(SERVICES, args.root, env), cwd=args.root) as urls:
         for service, url in urls.items():
             console.print(f"{service:<11} {url}")
-        console.rule(f"3. covers run {args.song.name}")
-        flags = [arg for service, url in urls.items() for arg in (f"--{service}-url", url)]
-        command = [sys.executable, "-m", "pipeline_client.cli", "run", str(args.song)]
-        code = subprocess.run([*command, "--out", str(out), *flags], cwd=args.root).returncode
+        console.rule(f"3. marketplace run covers --in audio={args.song.name}")
+        urls_env = {f"MARKETPLACE_{service.upper()}_URL": url for service, url in urls.items()}
+        command = [sys.executable, "-m", "marketplace.cli", "run", "covers",
+                   "--in", f"audio={args.song}", "--out", str(out)]  # fmt: skip
+        code = subprocess.run(command, cwd=args.root, env=os.environ | urls_env).returncode
     console.rule("4. services stopped")
     if code != 0:
         console.print(f"[red]the run failed[/]; what it produced is in {out}", soft_wrap=True)

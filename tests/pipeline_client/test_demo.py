@@ -51,11 +51,14 @@ def test_demo_trains_serves_and_writes_covers(tmp_path: Path) -> None:
     assert "noise" in proc.stdout  # the smoke profile says what its output is worth
     report = json.loads((out / "report.json").read_text())
     registered = json.loads((repo / "models" / "registered.json").read_text())
-    assert report["genre"]["model"] == registered["tag"]
-    assert report["genre"]["genre"] == "Reggae"  # the bundled clip is synthetic Reggae
-    for image in report["covers"]["images"]:
-        assert (out / image["png"]).read_bytes()[:4] == b"\x89PNG"
-    assert len(report["covers"]["images"]) == 3
+    assert report["definition"]["pipeline"] == "covers"  # run by the engine
+    genre = report["steps"]["genre"]["result"]
+    assert genre["model"] == registered["tag"]
+    assert genre["genre"] == "Reggae"  # the bundled clip is synthetic Reggae
+    covers = json.loads((out / "outputs.json").read_text())["covers"]
+    for image in covers:
+        assert (out / image["png"]["file"]).read_bytes()[:4] == b"\x89PNG"
+    assert len(covers) == 3
     assert (
         json.loads((repo / "dvclive" / "evaluate" / "metrics.json").read_text())["accuracy"] >= 0.9
     )
