@@ -132,7 +132,6 @@ def run_command(pipeline: str, pairs: Sequence[str], out: Path, cache: Path | No
         return grid
 
     with Live(table(), console=console, refresh_per_second=8) as live:
-
         started: dict[str, float] = {}
 
         def on_event(event: RunEvent) -> None:
