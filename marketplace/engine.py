@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import json
 import time
@@ -131,11 +132,15 @@ class Engine:
         catalogue: Catalogue | None = None,
         cache: StepCache | None = None,
         backoff_s: float = 1.0,
+        max_parallel: int | None = None,
     ) -> None:
+        """``max_parallel``: the most steps calling their service at once in a run (None:
+        as many as are ready; 1: one after another)."""
         self.caller = caller
         self.catalogue = catalogue or load_catalogue()
         self.cache = cache
         self.backoff_s = backoff_s
+        self.max_parallel = max_parallel
 
     async def run(
         self,
@@ -182,6 +187,8 @@ class _Run:
         self.engine, self.d, self.inputs, self.on_event = engine, definition, inputs, on_event
         self.start = time.perf_counter()
         self.done = {step_id: asyncio.Event() for step_id in definition.steps}
+        limit = engine.max_parallel
+        self.slots = asyncio.Semaphore(limit) if limit else contextlib.nullcontext()
         self.failed_step: str | None = None
         self.report = RunReport(
             pipeline=definition.pipeline,
@@ -263,13 +270,14 @@ class _Run:
                     return
                 continue
             arguments[name] = resolved
-        state.status, state.started = "started", self.now()
-        self.emit(step_id, "started")
-        try:
-            result = await self.call(step_id, endpoint, arguments, state)
-        except _StepFailed as failed:
-            self.fail(step_id, str(failed), failed.status)
-            return
+        async with self.slots:  # started when it may call its service
+            state.status, state.started = "started", self.now()
+            self.emit(step_id, "started")
+            try:
+                result = await self.call(step_id, endpoint, arguments, state)
+            except _StepFailed as failed:
+                self.fail(step_id, str(failed), failed.status)
+                return
         state.result = result
         self.end(step_id, "finished", result=result)
 

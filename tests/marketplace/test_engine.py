@@ -227,3 +227,10 @@ def test_inputs_are_checked_before_anything_runs(tmp_path: Path) -> None:
         asyncio.run(engine.run(definition(), {"audio": tmp_path, "mood": "x"}))
     with pytest.raises(InvalidInputs, match="no file"):
         asyncio.run(engine.run(definition(), {"audio": str(tmp_path / "none.mp3")}))
+
+
+def test_max_parallel_one_runs_the_steps_one_after_another() -> None:
+    report, _ = run(definition(), services(), max_parallel=1)
+    spans = sorted((s.started, s.finished) for s in report.steps.values() if s.started)
+    assert all(a[1] <= b[0] + 0.01 for a, b in zip(spans, spans[1:], strict=False))
+    assert report.total_seconds >= 0.3 + 0.3 + 0.2 + 0.2
