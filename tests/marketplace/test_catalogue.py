@@ -49,3 +49,14 @@ def test_marketplace_services_prints_the_table_and_the_json(capsys, monkeypatch)
     table = capsys.readouterr().out
     for call in load_catalogue().calls():
         assert call in table
+
+
+def test_the_contracts_engine_and_command_need_no_torch_nor_bentoml() -> None:
+    code = (
+        "import sys, marketplace, marketplace.cli, marketplace.engine, marketplace.runner, "
+        "marketplace.validation, marketplace.contracts.catalogue; "
+        "marketplace.contracts.catalogue.load_catalogue(); "
+        "heavy = {'torch', 'diffusers', 'transformers', 'bentoml', 'numpy'} & set(sys.modules); "
+        "assert not heavy, heavy"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)

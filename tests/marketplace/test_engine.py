@@ -4,6 +4,7 @@ for the real ones (the same definitions run on the smoke stack in test_run.py)."
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -232,5 +233,5 @@ def test_inputs_are_checked_before_anything_runs(tmp_path: Path) -> None:
 def test_max_parallel_one_runs_the_steps_one_after_another() -> None:
     report, _ = run(definition(), services(), max_parallel=1)
     spans = sorted((s.started, s.finished) for s in report.steps.values() if s.started)
-    assert all(a[1] <= b[0] + 0.01 for a, b in zip(spans, spans[1:], strict=False))
+    assert all(a[1] <= b[0] + 0.01 for a, b in itertools.pairwise(spans))
     assert report.total_seconds >= 0.3 + 0.3 + 0.2 + 0.2
