@@ -38,12 +38,11 @@ from marketplace.contracts.pipeline import (
     literal,
     parse_reference,
 )
-from marketplace.contracts.services import SERVICE_TIMEOUTS
+from marketplace.contracts.services import CALL_TIMEOUTS
 from marketplace.validation import dependencies
 
 StepStatus = Literal["pending", "started", "finished", "skipped", "failed", "cancelled"]
 EventKind = Literal["started", "retrying", "finished", "skipped", "failed", "cancelled"]
-TRANSFER_MARGIN_S = 30  # a step's default timeout: its service's, plus the uploads' time
 
 
 class StepReport(BaseModel):
@@ -294,7 +293,7 @@ class _Run:
             if cached is not None:
                 state.cached = True
                 return cached
-        limit = step.timeout or SERVICE_TIMEOUTS.get(service, 600) + TRANSFER_MARGIN_S
+        limit = step.timeout or CALL_TIMEOUTS[service]
         try:
             async with asyncio.timeout(limit):
                 result = await self.attempts(step_id, service, endpoint, arguments, state)

@@ -35,9 +35,10 @@ from bentos.common.schemas import (
     SummaryResult,
     TranscriptResult,
 )
+from marketplace.contracts.services import CALL_TIMEOUTS
 from pipeline_client.clients import AudioFile
 from pipeline_client.errors import ServiceError, is_retryable
-from pipeline_client.settings import Service
+from pipeline_client.settings import SERVICES, Service
 from pipeline_client.stages import Stages
 
 R = TypeVar("R")
@@ -47,10 +48,7 @@ REPORT_FIELD: dict[Service, str] = {
     "youtube": "fetched", "transcribe": "transcript", "genre": "genre", "lyrics": "lyrics",
     "summarize": "summary", "art": "covers",
 }  # fmt: skip
-DEFAULT_TIMEOUTS: dict[Service, float] = {
-    "youtube": 600, "transcribe": 900, "genre": 300, "lyrics": 300, "summarize": 600,
-    "art": 1800,
-}  # fmt: skip
+DEFAULT_TIMEOUTS: dict[Service, float] = {s: float(CALL_TIMEOUTS[s]) for s in SERVICES}
 
 
 class PipelineOptions(BaseModel):

@@ -44,6 +44,12 @@ SERVICE_TIMEOUTS: dict[str, int] = {s.name: s.timeout_s for s in SERVICES} | {
 }
 
 
+# A caller's limit on one call: the service's own timeout, plus the time to send the
+# request and read the answer (an upload of tens of MB, covers in base64).
+TRANSFER_MARGIN_S = 30
+CALL_TIMEOUTS: dict[str, int] = {s.name: s.timeout_s + TRANSFER_MARGIN_S for s in SERVICES}
+
+
 def spec(name: str) -> ServiceSpec:
     for service in SERVICES:
         if service.name == name:
