@@ -40,13 +40,14 @@ MARKS = {
     "finished": "[green]✓[/]",
     "skipped": "[dim]–[/]",
     "failed": "[red]✗[/]",
+    "cancelled": "[red]○[/]",
 }
 
 
 def summarize(event: StageEvent) -> str:
     """One line about a stage's result, for the progress table."""
     result = event.result
-    if event.kind in ("skipped", "failed", "retrying"):
+    if event.kind in ("skipped", "failed", "retrying", "cancelled"):
         return event.detail or ""
     if event.kind != "finished" or result is None:
         return ""

@@ -42,7 +42,7 @@ from pipeline_client.settings import SERVICES, Service
 from pipeline_client.stages import Stages
 
 R = TypeVar("R")
-EventKind = Literal["started", "retrying", "finished", "skipped", "failed"]
+EventKind = Literal["started", "retrying", "finished", "skipped", "failed", "cancelled"]
 # Where each stage's result goes in the report.
 REPORT_FIELD: dict[Service, str] = {
     "youtube": "fetched", "transcribe": "transcript", "genre": "genre", "lyrics": "lyrics",
@@ -249,6 +249,11 @@ class _Run:
             raise _StageFailed(
                 StageFailure(stage=stage, error=f"no answer within {limit:g} s (stage timeout)")
             ) from None
+        except asyncio.CancelledError:  # a sibling stage failed: this one ends, cancelled
+            timing.finished = round(self.now(), 3)
+            timing.seconds = round(timing.finished - timing.started, 3)
+            self.emit(stage, "cancelled", detail="cancelled: another stage failed")
+            raise
         except Exception as exc:
             status = exc.status if isinstance(exc, ServiceError) else None
             raise _StageFailed(StageFailure(stage=stage, error=str(exc), status=status)) from exc

@@ -21,7 +21,7 @@ from pipeline_client.outputs import write_json
 from pipeline_client.settings import SERVICES, Service
 
 JobStatus = Literal["running", "done", "failed", "interrupted"]
-StageState = Literal["waiting", "started", "retrying", "finished", "skipped", "failed"]
+StageState = Literal["waiting", "started", "retrying", "finished", "skipped", "failed", "cancelled"]
 JOB_ID = re.compile(r"^[0-9a-f]{32}$")
 JOB_FILE = "job.json"
 

@@ -187,6 +187,29 @@ def test_other_errors_fail_at_once_and_keep_the_results_so_far() -> None:
     assert report.covers is None and services.calls["art"] == 0
 
 
+def test_a_failure_ends_the_running_sibling_cancelled() -> None:
+    services = Services()
+
+    async def genre_fails_transcribe_hangs(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "genre.test":
+            return httpx.Response(422, json={"error": "corrupt_audio", "detail": "bad"})
+        if request.url.host == "transcribe.test":
+            await asyncio.sleep(5)
+        return await services(request)
+
+    events: list[StageEvent] = []
+
+    async def go():
+        transport = httpx.MockTransport(genre_fails_transcribe_hangs)
+        async with HttpStages(URLS, transport=transport) as stages:
+            await CoverPipeline(stages, PipelineOptions()).run(SONG, events.append)
+
+    with pytest.raises(PipelineFailed, match="genre"):
+        asyncio.run(go())
+    ends = {e.stage: e.kind for e in events if e.kind != "started"}
+    assert ends == {"genre": "failed", "transcribe": "cancelled"}  # none left "started"
+
+
 def test_a_stage_that_hangs_times_out() -> None:
     services = Services()
 
