@@ -67,6 +67,17 @@ def test_each_image_installs_what_its_service_needs_and_no_more(
     assert "USER bentoml" in dockerfile  # the image does not run as root
 
 
+@pytest.mark.parametrize("service", SERVICES)
+def test_each_bento_holds_the_contracts_and_no_smoke_model_builders(
+    built: list[str], bentoml_home: Path, service: str
+) -> None:
+    name, version = next(t for t in built if t.startswith(f"{service}:")).split(":")
+    src = bentoml_home / "bentos" / name / version / "src"
+    files = {str(p.relative_to(src)) for p in src.rglob("*.py")}
+    assert "marketplace/contracts/services.py" in files
+    assert not {f for f in files if f.endswith(("smoke.py", "tiny_models.py"))}
+
+
 def git(root: Path, *args: str) -> str:
     return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
                           cwd=root, capture_output=True, text=True, check=True).stdout  # fmt: skip
