@@ -84,6 +84,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/lyrics_throughput.py
 	$(BIN)/python bench/art_throughput.py
 	$(BIN)/python bench/pipeline_latency.py
+	$(BIN)/python bench/engine_overhead.py --stack
 	$(BIN)/python bench/reliability.py
 
 clean:
