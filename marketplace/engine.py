@@ -132,14 +132,17 @@ class Engine:
         cache: StepCache | None = None,
         backoff_s: float = 1.0,
         max_parallel: int | None = None,
+        retries: int | None = None,
     ) -> None:
         """``max_parallel``: the most steps calling their service at once in a run (None:
-        as many as are ready; 1: one after another)."""
+        as many as are ready; 1: one after another). ``retries``: for every step, in place
+        of the definition's."""
         self.caller = caller
         self.catalogue = catalogue or load_catalogue()
         self.cache = cache
         self.backoff_s = backoff_s
         self.max_parallel = max_parallel
+        self.retries = retries
 
     async def run(
         self,
@@ -310,7 +313,9 @@ class _Run:
 
     async def attempts(self, step_id: str, service: str, endpoint: Endpoint,
                        arguments: dict[str, Any], state: StepReport) -> dict[str, Any]:  # fmt: skip
-        retries = self.d.steps[step_id].retries
+        retries = self.engine.retries
+        if retries is None:
+            retries = self.d.steps[step_id].retries
         while True:
             state.attempts += 1
             try:

@@ -61,6 +61,7 @@ async def arun(
     urls: dict[str, str] | None = None,
     cache: Path | None = None,
     on_event: Callable[[RunEvent], None] | None = None,
+    engine_options: dict[str, Any] | None = None,
     **inputs: Any,
 ) -> RunReport:
     from pipeline_client.settings import ServiceUrls
@@ -68,7 +69,8 @@ async def arun(
     definition = pipeline if isinstance(pipeline, PipelineDefinition) else load_pipeline(pipeline)
     caller = HttpCaller(urls or ServiceUrls().or_local())
     try:
-        engine = Engine(caller, cache=StepCache(cache) if cache else None)
+        options = engine_options or {}
+        engine = Engine(caller, cache=StepCache(cache) if cache else None, **options)
         return await engine.run(definition, inputs, on_event)
     finally:
         await caller.aclose()

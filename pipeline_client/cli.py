@@ -1,7 +1,8 @@
 """``covers run <audio-file-or-youtube-url> --out DIR``: a song to album covers.
 
-Runs :class:`~pipeline_client.pipeline.CoverPipeline` against the services (URLs from
-``MARKETPLACE_<SERVICE>_URL`` or the flags, this machine's default ports otherwise),
+A shortcut for ``marketplace run covers``: the engine runs ``pipelines/covers.yaml``
+against the services (URLs from ``MARKETPLACE_<SERVICE>_URL`` or the flags, this
+machine's default ports otherwise),
 shows each stage's progress, and writes into DIR one PNG per model, the fetched audio
 for a YouTube address, and ``report.json``: every intermediate result, the prompt, the
 models and each stage's timing. A failed run still writes ``report.json`` with what it
@@ -20,16 +21,10 @@ from rich.live import Live
 from rich.table import Table
 
 from bentos.common.schemas import CoverSettings
+from pipeline_client.covers import run_covers
 from pipeline_client.outputs import safe_name, write_outputs
-from pipeline_client.pipeline import (
-    CoverPipeline,
-    CoverReport,
-    PipelineFailed,
-    PipelineOptions,
-    StageEvent,
-)
+from pipeline_client.pipeline import CoverReport, PipelineOptions, StageEvent
 from pipeline_client.settings import SERVICES, ServiceUrls
-from pipeline_client.stages import HttpStages
 
 console = Console()
 ORDER = SERVICES
@@ -86,7 +81,9 @@ class Progress:
         return table
 
     def __call__(self, event: StageEvent) -> None:
-        row = self.rows.setdefault(event.stage, ["waiting", "", ""])
+        if event.stage not in self.rows:
+            return  # youtube, skipped for a file
+        row = self.rows[event.stage]
         row[0] = event.kind
         row[2] = summarize(event)
         if event.kind == "started":
@@ -146,9 +143,8 @@ async def run_pipeline(args: argparse.Namespace, options: PipelineOptions) -> Co
     source = args.source if is_url else Path(args.source)
     stages = ORDER if is_url else ORDER[1:]
     progress = Progress(stages)
-    async with HttpStages(urls) as http:
-        with progress.live:
-            return await CoverPipeline(http, options).run(source, progress)
+    with progress.live:
+        return await run_covers(source, options, urls, progress)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -162,12 +158,11 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"[red]no such audio file:[/] {args.source}")
         return 2
     out = args.out or default_out(args.source)
-    try:
-        report = asyncio.run(run_pipeline(args, options))
-    except PipelineFailed as failed:
-        files = write_outputs(failed.report, out)
-        assert failed.report.failure is not None
-        console.print(f"[red]failed at stage '{failed.report.failure.stage}':[/] {failed}")
+    report = asyncio.run(run_pipeline(args, options))
+    if report.failure is not None:
+        files = write_outputs(report, out)
+        failure = report.failure
+        console.print(f"[red]failed at stage '{failure.stage}':[/] {failure.error}")
         console.print(f"what was obtained is in {files[-1]}", soft_wrap=True)
         return 1
     files = write_outputs(report, out)
