@@ -57,6 +57,9 @@ format: $(STAMP)
 # One service: make serve SERVICE=genre PORT=3000 PROFILE=smoke|full
 # The service class comes from the service's own bentofile.yaml.
 serve: $(STAMP)
+ifeq ($(PROFILE),smoke)
+	$(BIN)/python -m training.smoke >/dev/null  # the smoke genre model, trained if missing
+endif
 ifeq ($(SERVICE),)
 	MARKETPLACE_PROFILE=$(PROFILE) $(BIN)/bentoml serve . --port $(PORT)
 else

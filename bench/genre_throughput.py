@@ -100,10 +100,11 @@ def main() -> None:
     os.environ.setdefault("MARKETPLACE_PROFILE", "smoke")
     os.environ.setdefault("BENTOML_DO_NOT_TRACK", "True")
     from bentos.genre.settings import GenreSettings
-    from bentos.genre.store import ensure_model
+    from training.smoke import ensure_smoke_model
 
     tag = GenreSettings().model_tag
-    ensure_model(tag)
+    if tag == "genre:latest":
+        ensure_smoke_model()
     clips = make_clips(8, args.seconds)
     print(
         f"genre throughput: model {tag}, {args.clients} clients, {args.requests} requests "

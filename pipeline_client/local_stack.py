@@ -63,6 +63,7 @@ def serve_many(
 ) -> Iterator[dict[str, str]]:
     """Serve several services at once (they start in parallel); yield name -> base URL."""
     bentoml_cli = Path(sys.executable).with_name("bentoml")
+    prepare_smoke_models(targets, cwd)
     with (
         tempfile.TemporaryDirectory(prefix="bentoml-serve-") as tmp,
         contextlib.ExitStack() as stack,
@@ -95,6 +96,25 @@ def serve_many(
             yield {name: url for name, (_, url, _) in started.items()}
         finally:
             stop([proc for proc, _, _ in started.values()], mark)
+
+
+def prepare_smoke_models(targets: dict[str, Target], cwd: Path | None) -> None:
+    """Before a smoke-profile stack that serves genre starts: its model, trained once
+    (``python -m training.smoke``) when the model store has none. The service itself
+    trains nothing."""
+    for spec in targets.values():
+        env = {**os.environ, **spec.env}
+        if env.get("MARKETPLACE_PROFILE") != "smoke":
+            continue
+        if env.get("GENRE_MODEL_TAG", "genre:latest") != "genre:latest":
+            continue  # a model chosen by tag: it must exist
+        if not (spec.target == "." or "genre" in spec.target or "studio" in spec.target):
+            continue
+        home = Path(env.get("BENTOML_HOME", "~/bentoml")).expanduser()
+        if (home / "models" / "genre" / "latest").is_file():
+            continue
+        subprocess.run([sys.executable, "-m", "training.smoke"], cwd=cwd, env=env, check=True)
+        return
 
 
 def _wait_ready(

@@ -1,12 +1,18 @@
-"""The smoke profile's genre model: trained on first use from the synthetic source.
+"""The smoke profile's genre model, trained from the synthetic source when it is missing.
 
-It uses params.yaml (when run from the repo) with a smaller synthetic set, so a fresh
-clone serves in about a minute. It recognises synthetic clips, not real music.
+    python -m training.smoke            # genre:latest in the model store, trained if absent
+
+``make serve``, ``make stack`` and the stack starters (``pipeline_client.local_stack``)
+run it before a smoke-profile genre service starts; the service itself trains nothing.
+It uses params.yaml with a smaller synthetic set (about 30 s). The model recognises
+synthetic clips, not real music.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -30,3 +36,23 @@ def train_smoke_model(name: str = "genre") -> str:
         "smoke profile: registered %s (synthetic data; meaningless on real music)", result["tag"]
     )
     return result["tag"]
+
+
+def ensure_smoke_model(name: str = "genre") -> str:
+    """``<name>:latest`` in the model store, trained first if it is missing; one process
+    trains while the others started at the same time wait for it."""
+    import bentoml
+
+    from bentos.common.once import build_once
+    from bentos.genre.store import model_exists
+
+    tag = f"{name}:latest"
+    store = Path(os.environ.get("BENTOML_HOME", "~/bentoml")).expanduser()
+    build_once(store / f".{name}-smoke.lock", lambda: model_exists(tag),
+               lambda: train_smoke_model(name))  # fmt: skip
+    return str(bentoml.models.get(tag).tag)
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    print(ensure_smoke_model(*sys.argv[1:2]))

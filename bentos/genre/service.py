@@ -25,10 +25,9 @@ from bentos.genre.features import LogMel, window_features
 from bentos.genre.model_files import GenreModel, read_config, track_probabilities
 from bentos.genre.monitoring import record, safe_audio_summary
 from bentos.genre.settings import GenreSettings
-from bentos.genre.store import ensure_model
+from bentos.genre.store import find_model
 
 SETTINGS = GenreSettings()
-MODEL_TAG = ensure_model(SETTINGS.model_tag)  # the exact version, for both services
 
 
 @harden(model=True)
@@ -36,12 +35,13 @@ MODEL_TAG = ensure_model(SETTINGS.model_tag)  # the exact version, for both serv
 class GenreClassifier:
     """The network, loaded once; classifies batches of feature windows."""
 
-    model_ref = bentoml.models.BentoModel(MODEL_TAG)
+    # Resolved when a worker starts (or `bentoml build` bundles it), not at import.
+    model_ref = bentoml.models.BentoModel(SETTINGS.model_tag)
 
     def __init__(self) -> None:
         if SETTINGS.torch_threads:
             torch.set_num_threads(SETTINGS.torch_threads)
-        self.model = GenreModel.load(self.model_ref.path)
+        self.model = GenreModel.load(find_model(SETTINGS.model_tag).path)
 
     @bentoml.api(**SETTINGS.batchable_api())
     def classify(self, windows: np.ndarray) -> np.ndarray:
@@ -57,11 +57,11 @@ class GenreClassifier:
 class Genre:
     """Front API: validates and decodes the upload, cuts windows, averages the answers."""
 
-    model_ref = bentoml.models.BentoModel(MODEL_TAG)
+    model_ref = bentoml.models.BentoModel(SETTINGS.model_tag)
     classifier = bentoml.depends(GenreClassifier)
 
     def __init__(self) -> None:
-        stored = self.model_ref
+        stored = find_model(SETTINGS.model_tag)
         self.model_tag = str(stored.tag)
         self.config = read_config(stored.path)
         self.extractor = LogMel(self.config.features)

@@ -31,6 +31,8 @@ def start_stack(tmp_path: Path, port: int, mark: str) -> subprocess.Popen:
         "STUDIO_DATA_DIR": str(tmp_path / "studio"),
         STACK_MARK: mark,
     }
+    # the explicit step `make serve PROFILE=smoke` runs first: the smoke genre model
+    subprocess.run([sys.executable, "-m", "training.smoke"], cwd=ROOT, env=env, check=True)
     bentoml = Path(sys.executable).with_name("bentoml")
     return subprocess.Popen(
         [str(bentoml), "serve", ".", "--host", "127.0.0.1", "--port", str(port)],

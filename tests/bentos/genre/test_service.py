@@ -139,22 +139,32 @@ def _run(code: str, home: Path, profile: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_full_profile_without_a_model_says_how_to_get_one(tmp_path: Path) -> None:
-    proc = _run("import bentos.genre.service", tmp_path / "home", "full")
+def test_importing_the_service_does_nothing_and_a_worker_without_a_model_says_what_to_do(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    for profile in ("full", "smoke"):
+        assert _run("import bentos.genre.service", home, profile).returncode == 0
+    assert not (home / "models" / "genre").exists()  # nothing trained by an import
+    start = "from bentos.genre.service import GenreClassifier; GenreClassifier.inner()"
+    proc = _run(start, home, "full")
     assert proc.returncode != 0
     assert "dvc repro" in proc.stderr and "MARKETPLACE_PROFILE=smoke" in proc.stderr
+    proc = _run(start, home, "smoke")
+    assert "python -m training.smoke" in proc.stderr
 
 
-def test_smoke_profile_trains_a_model_on_first_use(tmp_path: Path) -> None:
+def test_the_smoke_step_trains_a_model_once(tmp_path: Path) -> None:
     home = tmp_path / "home"
     code = (
-        "import bentoml, bentos.genre.service as s; m = bentoml.models.get('genre:latest');"
+        "import bentoml, training.smoke as t; t.ensure_smoke_model();"
+        "m = bentoml.models.get('genre:latest');"
         "print(m.info.labels['profile'], m.info.labels['source'])"
     )
     proc = _run(code, home, "smoke")
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.split() == ["smoke", "synthetic"]
-    again = _run(code, home, "smoke")  # second start reuses it: still one model
+    again = _run(code, home, "smoke")  # a second start reuses it: still one model
     assert again.returncode == 0
     assert len(list((home / "models" / "genre").glob("*/model.yaml"))) == 1
 
