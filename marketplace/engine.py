@@ -214,12 +214,9 @@ class _Run:
         self.tasks = tasks
         await asyncio.gather(*tasks.values(), return_exceptions=True)
         report = self.report
-        report.outputs = {
-            name: self.value(value, None, None)
-            for name, value in self.d.outputs.items()
-        }  # fmt: skip
-        report.outputs = {k: None if isinstance(v, _Absent) else _jsonable(v)
-                          for k, v in report.outputs.items()}  # fmt: skip
+        for name, value in self.d.outputs.items():
+            resolved = self.value(value, None, None)
+            report.outputs[name] = None if isinstance(resolved, _Absent) else _jsonable(resolved)
         report.status = "failed" if report.failure else "done"
         report.total_seconds = self.now()
 

@@ -15,7 +15,13 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from marketplace.conditions import ConditionError, parse_condition
-from marketplace.contracts.catalogue import Catalogue, load_catalogue, media_fits, port_type
+from marketplace.contracts.catalogue import (
+    Catalogue,
+    Port,
+    load_catalogue,
+    media_fits,
+    port_type,
+)
 from marketplace.contracts.pipeline import (
     INPUTS,
     STEP_ID,
@@ -243,7 +249,7 @@ class _Checker:
                     self.error(
                         at,
                         f"{_value_text(value)} is {_describe(given)}; "
-                        f"{step.call} input '{name}' takes {_describe_port(port)}",
+                        f"{step.call} input '{name}' takes {_describe(port)}",
                     )
                 elif given.maybe_absent and port.required and not self.guarded(step_id, value):
                     self.warning(
@@ -361,12 +367,8 @@ def _fits(given: Typed, kind: str, media: str | None, schema: dict[str, Any]) ->
     return kind == given.type
 
 
-def _describe(typed: Typed) -> str:
+def _describe(typed: Typed | Port) -> str:
     return f"a file ({typed.media})" if typed.type == "file" else typed.type
-
-
-def _describe_port(port: Any) -> str:
-    return f"a file ({port.media})" if port.type == "file" else port.type
 
 
 def _value_text(value: Any) -> str:

@@ -23,7 +23,8 @@ from bentos.common.schemas import (
     SummaryResult,
     TranscriptResult,
 )
-from pipeline_client.errors import CONNECTION_ERRORS, ServiceError, ServiceUnreachable
+from marketplace.calls import CONNECTION_ERRORS
+from pipeline_client.errors import ServiceError, ServiceUnreachable
 
 M = TypeVar("M", bound=BaseModel)
 

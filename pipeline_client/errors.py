@@ -5,10 +5,7 @@ from __future__ import annotations
 import httpx
 
 from bentos.common.schemas import ErrorBody
-
-# Failures where the request never reached a service, or the connection dropped before
-# an answer: safe to retry, every service answers the same request the same way.
-CONNECTION_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError)
+from marketplace.calls import RETRYABLE_STATUSES
 
 
 class ServiceError(Exception):
@@ -36,11 +33,6 @@ class ServiceUnreachable(Exception):
         self.service, self.url, self.cause, self.retryable = service, url, cause, retryable
         what = type(cause).__name__
         super().__init__(f"{service} service at {url} did not answer ({what}: {cause})")
-
-
-# 429 too many requests at once, 502 a site upstream failed, 503 busy, starting or a model
-# worker restarting: the same request may succeed later (504, a timeout, would time out again)
-RETRYABLE_STATUSES = frozenset({429, 502, 503})
 
 
 def is_retryable(exc: BaseException) -> bool:
