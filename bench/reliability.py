@@ -46,7 +46,7 @@ from pathlib import Path
 
 import httpx
 
-from pipeline_client.local_stack import serve
+from pipeline_client.local_stack import processes, serve
 
 ROOT = Path(__file__).resolve().parents[1]
 SONG = ROOT / "pipeline_client" / "assets" / "demo-song.mp3"
@@ -105,20 +105,15 @@ def stack_processes(marker: bytes) -> dict[int, str]:
     """pid -> service name (``--service-name``, or ``arbiter``) of every process whose
     environment holds ``marker``; zombies have none and do not count."""
     found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
+    for pid in processes(lambda environ: marker in environ):
         try:
-            environ = (entry / "environ").read_bytes().split(b"\0")
-            argv = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if marker not in environ:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:  # gone meanwhile
             continue
         name = ARBITER
         if b"--service-name" in argv[:-1]:
             name = argv[argv.index(b"--service-name") + 1].decode(errors="replace")
-        found[int(entry.name)] = name
+        found[pid] = name
     return found
 
 
