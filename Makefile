@@ -31,7 +31,7 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 demo: $(STAMP)
-	MARKETPLACE_PROFILE=smoke $(BIN)/python -m pipeline_client.demo
+	MARKETPLACE_PROFILE=smoke $(BIN)/python -m stack.demo
 
 test: $(STAMP) browser
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -71,7 +71,7 @@ endif
 
 # Every model service on its own default port (3001-3006), for `covers run`.
 stack: $(STAMP)
-	MARKETPLACE_PROFILE=$(PROFILE) $(BIN)/python -m pipeline_client.local_stack
+	MARKETPLACE_PROFILE=$(PROFILE) $(BIN)/python -m stack.local
 
 # The genre training pipeline (DVC): prepare -> featurize -> train -> evaluate -> register.
 train: $(STAMP)
@@ -86,7 +86,6 @@ bench: $(STAMP)
 	$(BIN)/python bench/transcribe_throughput.py
 	$(BIN)/python bench/lyrics_throughput.py
 	$(BIN)/python bench/art_throughput.py
-	$(BIN)/python bench/pipeline_latency.py
 	$(BIN)/python bench/engine_overhead.py --stack
 	$(BIN)/python bench/reliability.py
 

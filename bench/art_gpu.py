@@ -99,7 +99,7 @@ def sd2_base(folder: Path, dtype: torch.dtype) -> Path:
 def covers(painter, steps: int, size: int) -> list:
     from bentos.art.painter import Job
     from bentos.art.prompt import build_prompt
-    from bentos.common.schemas import Keyword
+    from marketplace.contracts.schemas import Keyword
 
     cover = build_prompt(
         "Rock", "sadness", [Keyword(word=w, score=s) for w, s in (("fire", 1), ("night", 0.6))]

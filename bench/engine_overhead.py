@@ -27,7 +27,7 @@ from marketplace.runner import load_pipeline
 from marketplace.validation import dependencies
 
 ROOT = Path(__file__).resolve().parents[1]
-SONG = ROOT / "pipeline_client" / "assets" / "demo-song.mp3"
+SONG = ROOT / "stack" / "assets" / "demo-song.mp3"
 LATENCIES = {  # seconds, roughly the smoke stack's shape
     "transcribe/transcribe": 0.5, "genre/detect": 0.2, "lyrics/analyze": 0.15,
     "summarize/summarize": 0.3, "art/generate": 0.4,
@@ -85,7 +85,7 @@ async def stub_runs(definition: PipelineDefinition, runs: int) -> None:
 
 async def stack_runs(definition: PipelineDefinition, runs: int, steps: int, size: int) -> None:
     from marketplace.calls import HttpCaller
-    from pipeline_client.local_stack import serve_many, stack
+    from stack.local import serve_many, stack
 
     names = ("transcribe", "genre", "lyrics", "summarize", "art")
     with serve_many(stack(names, ROOT, {"MARKETPLACE_PROFILE": "smoke"}), cwd=ROOT) as urls:

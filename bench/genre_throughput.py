@@ -27,7 +27,7 @@ from loadgen import compare_batching, print_comparison
 
 
 def make_clips(count: int, seconds: float) -> list[bytes]:
-    from bentos.common.schemas import GENRES
+    from marketplace.contracts.schemas import GENRES
     from training.clips import write_clip
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -60,7 +60,7 @@ def compare_batching(
     env: dict[str, str] | None = None,
 ) -> dict[str, dict[str, float]]:
     """Serve ``target`` with ``batching_env`` true, then false; load each the same way."""
-    from pipeline_client.local_stack import serve
+    from stack.local import serve
 
     results = {}
     for mode, flag in (("batched", "true"), ("unbatched", "false")):

@@ -46,13 +46,13 @@ from pathlib import Path
 
 import httpx
 
-from pipeline_client.local_stack import processes, serve
+from stack.local import processes, serve
 
 ROOT = Path(__file__).resolve().parents[1]
-SONG = ROOT / "pipeline_client" / "assets" / "demo-song.mp3"
+SONG = ROOT / "stack" / "assets" / "demo-song.mp3"
 ARBITER = "arbiter"  # the `bentoml serve` process of the stack (it has no --service-name)
 STOP_GRACE_S = 10.0  # a stack should be gone this long after SIGTERM
-STOP_WAIT_S = 30.0  # how long the stop is watched before local_stack kills what is left
+STOP_WAIT_S = 30.0  # how long the stop is watched before stack.local kills what is left
 RESERVE_S = 150.0  # of the time limit, kept for stopping, restarting and checking
 # The stage each model worker serves (its --service-name -> the job's stage).
 STAGE_OF = {
@@ -372,7 +372,7 @@ def bench(args: argparse.Namespace, tmp: Path, f: Figures) -> None:
         print(f"a new job after the restart: {f.new_job_status} in {took:.1f} s", flush=True)
         f.stop2_s, f.alive2_at_grace, _ = stop_stack(marker)
     f.left_behind = names(stack_processes(marker))
-    for pid in stack_processes(marker):  # local_stack should have left none: say so, and kill
+    for pid in stack_processes(marker):  # stack.local should have left none: say so, and kill
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
 

@@ -86,23 +86,21 @@ class HttpCaller:
                 retryable=isinstance(exc, CONNECTION_ERRORS),
             ) from exc
         if response.status_code != 200:
-            raise _failure(service, response)
+            raise answered(service, response.status_code, response.text)
         return response.json()
 
     async def aclose(self) -> None:
         await self._http.aclose()
 
 
-def _failure(service: str, response: httpx.Response) -> CallFailed:
+def answered(service: str, status: int, body: str) -> CallFailed:
+    """A service's error answer (``{"error", "detail"}`` or any text) as a failure."""
     code = None
     try:
-        body = response.json()
-        code, detail = body.get("error"), body.get("detail")
-        reason = f"{code}: {detail}" if code else response.text[:300]
+        parsed = json.loads(body)
+        code, detail = parsed.get("error"), parsed.get("detail")
+        reason = f"{code}: {detail}" if code else body[:300]
     except (ValueError, AttributeError):
-        reason = response.text[:300]
-    return CallFailed(
-        f"{service} service answered {response.status_code}: {reason}",
-        status=response.status_code, code=code,
-        retryable=response.status_code in RETRYABLE_STATUSES,
-    )  # fmt: skip
+        reason = body[:300]
+    return CallFailed(f"{service} service answered {status}: {reason}", status=status,
+                      code=code, retryable=status in RETRYABLE_STATUSES)  # fmt: skip

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from marketplace.calls import HttpCaller
+from marketplace.calls import Caller, HttpCaller
 from marketplace.contracts.catalogue import Catalogue, load_catalogue
 from marketplace.contracts.pipeline import PipelineDefinition
 from marketplace.engine import Engine, RunEvent, RunReport, StepCache
@@ -59,21 +59,28 @@ async def arun(
     pipeline: str | Path | PipelineDefinition,
     *,
     urls: dict[str, str] | None = None,
+    caller: Caller | None = None,
     cache: Path | None = None,
     on_event: Callable[[RunEvent], None] | None = None,
     engine_options: dict[str, Any] | None = None,
     **inputs: Any,
 ) -> RunReport:
-    from pipeline_client.settings import ServiceUrls
-
+    """Run a pipeline; the services at ``urls`` (default: ``MARKETPLACE_<SERVICE>_URL``,
+    else this machine's ports), or through ``caller`` (which the caller closes)."""
     definition = pipeline if isinstance(pipeline, PipelineDefinition) else load_pipeline(pipeline)
-    caller = HttpCaller(urls or ServiceUrls().or_local())
+    own = caller is None
+    if caller is None:
+        from marketplace.contracts.urls import ServiceUrls
+
+        caller = HttpCaller(urls or ServiceUrls().or_local())
     try:
         options = engine_options or {}
         engine = Engine(caller, cache=StepCache(cache) if cache else None, **options)
         return await engine.run(definition, inputs, on_event)
     finally:
-        await caller.aclose()
+        if own:
+            assert isinstance(caller, HttpCaller)
+            await caller.aclose()
 
 
 def run(pipeline: str | Path | PipelineDefinition, **kwargs: Any) -> RunReport:

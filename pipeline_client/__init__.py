@@ -1,7 +1,7 @@
 """Thin async client of the marketplace services (no torch: ``pip install .[client]``).
 
-Typed clients of each service, and :class:`CoverPipeline`, the song-to-covers
-composition that the ``covers`` command and the studio both run.
+Typed clients of each service, and the ``covers`` command: the covers pipeline
+(``pipelines/covers.yaml``) run by the engine, reported stage by stage.
 """
 
 from pipeline_client.clients import (

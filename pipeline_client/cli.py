@@ -20,11 +20,11 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from bentos.common.schemas import CoverSettings
-from pipeline_client.covers import run_covers
+from marketplace.contracts.schemas import CoverSettings
+from marketplace.contracts.services import SERVICE_NAMES as SERVICES
+from marketplace.contracts.urls import ServiceUrls
+from pipeline_client.covers import CoverOptions, CoverReport, StageEvent, run_covers
 from pipeline_client.outputs import safe_name, write_outputs
-from pipeline_client.pipeline import CoverReport, PipelineOptions, StageEvent
-from pipeline_client.settings import SERVICES, ServiceUrls
 
 console = Console()
 ORDER = SERVICES
@@ -114,7 +114,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def options_from(args: argparse.Namespace) -> PipelineOptions:
+def options_from(args: argparse.Namespace) -> CoverOptions:
     cover = {
         "models": args.models.split(",") if args.models else None,
         "seed": args.seed,
@@ -123,7 +123,7 @@ def options_from(args: argparse.Namespace) -> PipelineOptions:
         "width": args.size,
         "height": args.size,
     }
-    return PipelineOptions(
+    return CoverOptions(
         language=args.language,
         summary=args.summary,
         retries=args.retries,
@@ -136,7 +136,7 @@ def default_out(source: str) -> Path:
     return Path("covers") / (safe_name(stem.rsplit("=", 1)[-1].rsplit("/", 1)[-1]) or "song")
 
 
-async def run_pipeline(args: argparse.Namespace, options: PipelineOptions) -> CoverReport:
+async def run_pipeline(args: argparse.Namespace, options: CoverOptions) -> CoverReport:
     given = {f"{s}_url": getattr(args, f"{s}_url") for s in SERVICES}
     urls = ServiceUrls(**{k: v for k, v in given.items() if v}).or_local()
     is_url = args.source.startswith(("http://", "https://"))
@@ -144,7 +144,7 @@ async def run_pipeline(args: argparse.Namespace, options: PipelineOptions) -> Co
     stages = ORDER if is_url else ORDER[1:]
     progress = Progress(stages)
     with progress.live:
-        return await run_covers(source, options, urls, progress)
+        return await run_covers(source, options, urls=urls, on_event=progress)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,7 +14,8 @@ from typing import ClassVar, TypeVar
 import httpx
 from pydantic import BaseModel
 
-from bentos.common.schemas import (
+from marketplace.calls import CONNECTION_ERRORS
+from marketplace.contracts.schemas import (
     CoverRequest,
     CoverResult,
     FetchedAudio,
@@ -23,7 +24,6 @@ from bentos.common.schemas import (
     SummaryResult,
     TranscriptResult,
 )
-from marketplace.calls import CONNECTION_ERRORS
 from pipeline_client.errors import ServiceError, ServiceUnreachable
 
 M = TypeVar("M", bound=BaseModel)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from bentos.common.schemas import ErrorBody
-from marketplace.calls import RETRYABLE_STATUSES
+from marketplace.contracts.schemas import ErrorBody
 
 
 class ServiceError(Exception):
@@ -33,11 +32,3 @@ class ServiceUnreachable(Exception):
         self.service, self.url, self.cause, self.retryable = service, url, cause, retryable
         what = type(cause).__name__
         super().__init__(f"{service} service at {url} did not answer ({what}: {cause})")
-
-
-def is_retryable(exc: BaseException) -> bool:
-    """Connection errors and the answers in RETRYABLE_STATUSES are worth a retry; any
-    other answer would be the same the next time."""
-    if isinstance(exc, ServiceError):
-        return exc.status in RETRYABLE_STATUSES
-    return isinstance(exc, ServiceUnreachable) and exc.retryable

@@ -12,7 +12,7 @@ import os
 import re
 from pathlib import Path
 
-from pipeline_client.pipeline import CoverReport
+from pipeline_client.covers import CoverReport
 
 REPORT = "report.json"
 

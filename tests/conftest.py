@@ -54,7 +54,7 @@ def make_audio(
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Fail the run if a server this session started is still alive (and stop it)."""
-    from pipeline_client.local_stack import STACK_MARK, processes
+    from stack.local import STACK_MARK, processes
 
     home, mark = f"BENTOML_HOME={TEST_BENTOML_HOME}".encode(), f"{STACK_MARK}=".encode()
     left = []
@@ -117,7 +117,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def serve_smoke(target: str, tmp_path_factory: pytest.TempPathFactory, **env: str):
     """Serve ``target`` on the smoke profile with its tiny models in a fresh folder."""
-    from pipeline_client.local_stack import serve
+    from stack.local import serve
 
     smoke = str(tmp_path_factory.mktemp("smoke"))
     env = {"MARKETPLACE_PROFILE": "smoke", "MARKETPLACE_SMOKE_DIR": smoke, **env}
@@ -128,7 +128,7 @@ def rms(x: np.ndarray) -> float:
     return float(np.sqrt(np.mean(np.square(x))))
 
 
-DEMO_SONG = ROOT / "pipeline_client" / "assets" / "demo-song.mp3"
+DEMO_SONG = ROOT / "stack" / "assets" / "demo-song.mp3"
 
 
 @pytest.fixture(scope="session")
@@ -153,8 +153,8 @@ def audio_site(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="session")
 def smoke_stack(tmp_path_factory: pytest.TempPathFactory, audio_site: str) -> dict[str, str]:
     """Every model service on the smoke profile, each on its own port: service -> URL."""
-    from pipeline_client.local_stack import serve_many, stack
-    from pipeline_client.settings import SERVICES
+    from marketplace.contracts.services import SERVICE_NAMES as SERVICES
+    from stack.local import serve_many, stack
 
     env = {
         "MARKETPLACE_PROFILE": "smoke",

@@ -18,9 +18,9 @@ import numpy as np
 
 from bentos.common.audio import decode_audio
 from bentos.common.errors import ClientError
-from bentos.common.schemas import GENRES
 from bentos.common.settings import AudioLimits
 from bentos.genre.features import FeatureConfig, LogMel, window_features
+from marketplace.contracts.schemas import GENRES
 from training.datasets import SPLITS, Track, read_tracks
 from training.layout import Layout
 from training.params import Params

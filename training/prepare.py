@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bentos.common.schemas import GENRES
+from marketplace.contracts.schemas import GENRES
 from training.datasets import SPLITS, Track, write_tracks
 from training.layout import Layout
 from training.params import DataParams, Params

@@ -2,7 +2,7 @@
 
     python -m training.smoke            # genre:latest in the model store, trained if absent
 
-``make serve``, ``make stack`` and the stack starters (``pipeline_client.local_stack``)
+``make serve``, ``make stack`` and the stack starters (``stack.local``)
 run it before a smoke-profile genre service starts; the service itself trains nothing.
 It uses params.yaml with a smaller synthetic set (about 30 s). The model recognises
 synthetic clips, not real music.

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from scipy.signal import fftconvolve
 
-from bentos.common.schemas import GENRES
+from marketplace.contracts.schemas import GENRES
 
 PENTATONIC = np.array([0, 2, 4, 7, 9])
 

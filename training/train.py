@@ -14,9 +14,9 @@ import torch
 from dvclive import Live
 from torch import nn
 
-from bentos.common.schemas import GENRES
 from bentos.genre.model_files import GenreModel, GenreModelConfig
 from bentos.genre.network import build_network, count_parameters
+from marketplace.contracts.schemas import GENRES
 from training.datasets import load_split
 from training.layout import Layout
 from training.params import Params

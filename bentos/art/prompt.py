@@ -11,7 +11,7 @@ import re
 
 from pydantic import BaseModel, Field
 
-from bentos.common.schemas import Keyword
+from marketplace.contracts.schemas import Keyword
 
 TEMPLATE = (
     "An album cover in style of {genre} with a sentiment of {emotion} without any text "

@@ -25,8 +25,8 @@ from bentos.art.settings import ArtSettings
 from bentos.common.errors import ClientError, DeadlineExceeded, OverBudget, UnknownModel
 from bentos.common.http import api, harden
 from bentos.common.pinned import local_source
-from bentos.common.schemas import CoverImage, CoverRequest, CoverResult
 from bentos.common.settings import SERVICE_TIMEOUTS, MarketplaceSettings, Profile, model_service
+from marketplace.contracts.schemas import CoverImage, CoverRequest, CoverResult
 
 SETTINGS = ArtSettings()
 log = logging.getLogger("bentoml.art")

@@ -12,7 +12,7 @@ from functools import cache
 import spacy
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from bentos.common.schemas import Keyword
+from marketplace.contracts.schemas import Keyword
 
 
 def spacy_language(language: str) -> str:

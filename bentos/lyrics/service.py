@@ -16,13 +16,13 @@ from pydantic import BaseModel, Field
 from bentos.common.errors import TEXT_ERRORS
 from bentos.common.http import api, harden
 from bentos.common.pinned import local_source
-from bentos.common.schemas import LyricsResult, OptionalLanguage
 from bentos.common.settings import SERVICE_TIMEOUTS, MarketplaceSettings, Profile, model_service
 from bentos.common.text_input import check_text
 from bentos.lyrics.affect import AffectModels
 from bentos.lyrics.keywords import extract_keywords
 from bentos.lyrics.language import detect_language
 from bentos.lyrics.settings import FALLBACK_LANGUAGE, LyricsSettings
+from marketplace.contracts.schemas import LyricsResult, OptionalLanguage
 
 SETTINGS = LyricsSettings()
 

@@ -6,9 +6,9 @@ Same labels and loading path as pysentimiento's models; their answers are meanin
 from __future__ import annotations
 
 from bentos.common.once import build_once
-from bentos.common.schemas import EMOTIONS
 from bentos.common.tiny_models import smoke_dir, tiny_sequence_classifier
 from bentos.lyrics.settings import EMOTION_MODELS
+from marketplace.contracts.schemas import EMOTIONS
 
 SENTIMENT_LABELS = ["NEG", "NEU", "POS"]
 

@@ -17,8 +17,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
+from marketplace.contracts.services import SERVICE_NAMES as SERVICES
+from pipeline_client.covers import Service
 from pipeline_client.outputs import write_json
-from pipeline_client.settings import SERVICES, Service
 
 JobStatus = Literal["running", "done", "failed", "interrupted"]
 StageState = Literal["waiting", "started", "retrying", "finished", "skipped", "failed", "cancelled"]

@@ -1,4 +1,4 @@
-"""The cover studio: a job API and a web page that run :class:`CoverPipeline`.
+"""The cover studio: a job API and a web page that run the covers pipeline on the engine.
 
 The studio depends on every model service (``bentoml.depends``), so ``bentoml serve`` at
 the repository root starts the whole stack on one machine; with
@@ -35,22 +35,22 @@ from pydantic import ValidationError
 from bentos.art.service import Art
 from bentos.common.errors import AudioTooLarge, ClientError, EmptyAudio
 from bentos.common.http import MULTIPART_SLACK, Route, harden
-from bentos.common.schemas import CoverSettings
 from bentos.common.settings import SERVICE_TIMEOUTS
 from bentos.genre.service import Genre
 from bentos.lyrics.service import Lyrics
+from bentos.studio.calls import DependencyCaller
 from bentos.studio.jobs import Job, JobStore
 from bentos.studio.settings import StudioSettings
-from bentos.studio.stages import ProxyStages
 from bentos.summarize.service import Summarize
 from bentos.transcribe.service import Transcribe
 from bentos.youtube.addresses import parse_video_url
 from bentos.youtube.service import Youtube
 from bentos.youtube.settings import YoutubeSettings
-from pipeline_client.clients import AudioFile
+from marketplace.calls import FileValue
+from marketplace.contracts.schemas import CoverSettings
+from marketplace.contracts.urls import ServiceUrls
+from pipeline_client.covers import CoverOptions, StageEvent, run_covers
 from pipeline_client.outputs import REPORT, report_json, safe_name, write_outputs
-from pipeline_client.pipeline import CoverPipeline, PipelineFailed, PipelineOptions, StageEvent
-from pipeline_client.settings import ServiceUrls
 
 log = logging.getLogger("bentoml.studio")
 SETTINGS = StudioSettings()
@@ -145,14 +145,14 @@ class Studio:
         if url is not None:
             parse_video_url(url, self.youtube_rules.test_origin)  # refuse early, with why
             job = self.store.create(url, url=True)
-            source: str | AudioFile = url
+            source: str | FileValue = url
         else:
             assert audio is not None
             content = await _read_upload(audio)
             job = self.store.create(audio.filename or "audio", url=False)
             path = self.store.folder(job.id) / f"input{_suffix(audio.filename)}"
             path.write_bytes(content)
-            source = AudioFile(audio.filename or path.name, content, path)
+            source = FileValue(audio.filename or path.name, content)
         self.tasks[job.id] = asyncio.create_task(self.run(job, source, options))
         return job
 
@@ -196,12 +196,14 @@ class Studio:
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
 
-    async def run(self, job: Job, source: str | AudioFile, options: PipelineOptions) -> None:
+    async def run(self, job: Job, source: str | FileValue, options: CoverOptions) -> None:
         """Run the pipeline for a job, saving its progress at every stage event."""
         folder = self.store.folder(job.id)
 
         def on_event(event: StageEvent) -> None:
-            progress = job.stages[event.stage]
+            progress = job.stages.get(event.stage)
+            if progress is None:
+                return  # the download, skipped for a file
             progress.state = event.kind
             progress.detail = event.detail
             if event.kind in ("finished", "failed") and event.report is not None:
@@ -212,13 +214,12 @@ class Studio:
             self.store.save(job)
 
         try:
-            report = await CoverPipeline(ProxyStages(self), options).run(source, on_event)
-            finished, job.status = report, "done"
-        except PipelineFailed as failed:
-            finished, job.status = failed.report, "failed"
-            assert failed.report.failure is not None
-            job.failed_stage = failed.report.failure.stage
-            job.error = failed.report.failure.error
+            caller = DependencyCaller(self)
+            finished = await run_covers(source, options, caller=caller, on_event=on_event)
+            job.status = "done"
+            if finished.failure is not None:
+                job.status = "failed"
+                job.failed_stage, job.error = finished.failure.stage, finished.failure.error
         except asyncio.CancelledError:  # deleted while running
             return
         except Exception as exc:  # a bug: say so on the job rather than lose it
@@ -244,7 +245,7 @@ class Studio:
 
 def _options(
     steps: int | None, size: int | None, seed: int | None, models: str | None
-) -> PipelineOptions:
+) -> CoverOptions:
     cover = {"steps": steps, "width": size, "height": size, "seed": seed}
     if models:
         cover["models"] = [m.strip() for m in models.split(",") if m.strip()]
@@ -254,7 +255,7 @@ def _options(
         raise ClientError(
             "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors(include_url=False))
         ) from exc
-    return PipelineOptions(cover=settings)
+    return CoverOptions(cover=settings)
 
 
 async def _read_upload(audio: UploadFile) -> bytes:

@@ -15,11 +15,11 @@ from pydantic import BaseModel, Field
 from bentos.common.errors import TEXT_ERRORS
 from bentos.common.http import api, harden
 from bentos.common.pinned import local_source
-from bentos.common.schemas import SummaryResult
 from bentos.common.settings import SERVICE_TIMEOUTS, MarketplaceSettings, Profile, model_service
 from bentos.common.text_input import check_text
 from bentos.summarize.settings import SummarizeSettings
 from bentos.summarize.summarizer import Summarizer
+from marketplace.contracts.schemas import SummaryResult
 
 SETTINGS = SummarizeSettings()
 

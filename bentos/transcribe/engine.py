@@ -7,8 +7,8 @@ from functools import cache
 import numpy as np
 import torch
 
-from bentos.common.schemas import Segment
 from bentos.transcribe.stitching import parse_segments
+from marketplace.contracts.schemas import Segment
 
 N_FRAMES = 3000  # 30 s of 10 ms mel frames: Whisper's fixed input
 # Whisper's own rule for a window without speech.

@@ -20,7 +20,6 @@ from pydantic import BaseModel, Field
 from bentos.common.audio import decode_audio
 from bentos.common.errors import AUDIO_ERRORS, AudioTooLarge, UnknownLanguage
 from bentos.common.http import api, harden
-from bentos.common.schemas import AUDIO_UPLOAD, OptionalLanguage, Segment, TranscriptResult
 from bentos.common.settings import (
     SERVICE_TIMEOUTS,
     AudioLimits,
@@ -32,6 +31,7 @@ from bentos.transcribe.engine import N_FRAMES, WhisperEngine, window_mel
 from bentos.transcribe.settings import TranscribeSettings
 from bentos.transcribe.stitching import stitch
 from bentos.transcribe.windows import SAMPLE_RATE, Window, cut_at_pauses, is_silent
+from marketplace.contracts.schemas import AUDIO_UPLOAD, OptionalLanguage, Segment, TranscriptResult
 
 SETTINGS = TranscribeSettings()
 DETECT_WINDOWS = 3  # language is detected on up to this many windows spread over the song

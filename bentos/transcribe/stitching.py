@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from bentos.common.schemas import Segment
+from marketplace.contracts.schemas import Segment
 
 SECONDS_PER_TIMESTAMP = 0.02  # Whisper's timestamp token resolution
 

@@ -21,9 +21,9 @@ from bentos.common.errors import (
     VideoTooLong,
     VideoUnavailable,
 )
-from bentos.common.schemas import FetchedAudio
 from bentos.youtube.addresses import VideoAddress
 from bentos.youtube.settings import YoutubeSettings
+from marketplace.contracts.schemas import FetchedAudio
 
 COPY = {"opus": "ogg", "vorbis": "ogg", "mp3": "mp3"}  # audio codecs kept as they are
 # What YouTube says when it refuses for a while rather than for good: retry later.

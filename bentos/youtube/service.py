@@ -22,11 +22,11 @@ from bentos.common.errors import (
     VideoUnavailable,
 )
 from bentos.common.http import api, harden
-from bentos.common.schemas import FetchedAudio
 from bentos.common.settings import SERVICE_TIMEOUTS
 from bentos.youtube.addresses import MAX_URL_LENGTH, check_public, parse_video_url
 from bentos.youtube.fetch import fetch_audio
 from bentos.youtube.settings import YoutubeSettings
+from marketplace.contracts.schemas import FetchedAudio
 
 log = logging.getLogger("bentoml.youtube")
 

@@ -23,7 +23,10 @@ NEEDS = {
     "lyrics": ({"pysentimiento", "spacy"}, {"diffusers", "openai-whisper", "yt-dlp"}),
     "summarize": ({"transformers"}, {"diffusers", "openai-whisper", "yt-dlp", "pysentimiento"}),
     "art": ({"diffusers", "compel", "torch"}, {"openai-whisper", "yt-dlp", "pysentimiento"}),
-    "studio": ({"fastapi", "diffusers", "openai-whisper", "yt-dlp"}, set()),
+    "studio": (
+        {"fastapi", "diffusers", "openai-whisper", "yt-dlp", "cel-python", "jsonschema"},
+        set(),
+    ),
 }
 
 
@@ -76,6 +79,9 @@ def test_each_bento_holds_the_contracts_and_no_smoke_model_builders(
     files = {str(p.relative_to(src)) for p in src.rglob("*.py")}
     assert "marketplace/contracts/services.py" in files
     assert not {f for f in files if f.endswith(("smoke.py", "tiny_models.py"))}
+    if service == "studio":  # it runs the covers pipeline on the engine
+        assert (src / "pipelines" / "covers.yaml").is_file()
+        assert (src / "marketplace" / "contracts" / "catalogue.json").is_file()
 
 
 def git(root: Path, *args: str) -> str:
@@ -98,7 +104,7 @@ def test_changed_services_cover_every_commit_since_publication(tmp_path: Path) -
     assert changed_services(repo) == ["genre", "art", "studio"]
     git(repo, "tag", "-f", "published/genre")
     assert changed_services(repo) == ["art", "studio"]
-    (repo / "bentos/common/schemas.py").write_text("# changed\n")
+    (repo / "marketplace/contracts/schemas.py").write_text("# changed\n")
     git(repo, "commit", "-qam", "shared schemas")
     assert changed_services(repo) == list(SERVICES)
 

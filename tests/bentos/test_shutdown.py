@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from bentos.common.http import READY_TIMEOUT_S
-from pipeline_client.local_stack import STACK_MARK, free_port, marked
+from stack.local import STACK_MARK, free_port, marked
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow
@@ -86,9 +86,7 @@ def test_the_stack_answers_while_starting_and_stops_within_10_s(
         # a request in flight at the signal: a cover being painted
         httpx.post(
             f"http://127.0.0.1:{port}/jobs",
-            files={
-                "audio": ("song.mp3", (ROOT / "pipeline_client/assets/demo-song.mp3").read_bytes())
-            },
+            files={"audio": ("song.mp3", (ROOT / "stack/assets/demo-song.mp3").read_bytes())},
             data={"steps": "40", "size": "512"},
             timeout=30,
         ).raise_for_status()

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from bentos.common.settings import SERVICE_TIMEOUTS
-from pipeline_client.settings import SERVICES
+from marketplace.contracts.services import SERVICE_NAMES as SERVICES
 from tests.conftest import ROOT
 
 OVERLAYS = ("cpu", "gpu")

@@ -38,7 +38,7 @@ def test_demo_trains_serves_and_writes_covers(tmp_path: Path) -> None:
     repo = copy_repo(tmp_path / "repo")
     env = {**os.environ, "PATH": "/usr/bin:/bin"}  # the demo must find its own python and dvc
     proc = subprocess.run(
-        [sys.executable, "-m", "pipeline_client.demo", "--root", str(repo)],
+        [sys.executable, "-m", "stack.demo", "--root", str(repo)],
         cwd=repo,
         env=env,
         capture_output=True,

@@ -1,4 +1,4 @@
-"""The cover pipeline and the covers command against the real services (smoke profile)."""
+"""The covers pipeline and the covers command against the real services (smoke profile)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from pipeline_client.local_stack import free_port
-from pipeline_client.pipeline import CoverPipeline, PipelineOptions, StageEvent
-from pipeline_client.stages import HttpStages
+from pipeline_client.covers import CoverOptions, StageEvent, run_covers
+from stack.local import free_port
 from tests.conftest import DEMO_SONG, ROOT
 
 pytestmark = pytest.mark.slow
@@ -30,13 +29,8 @@ def covers(urls: dict[str, str], *args: str) -> subprocess.CompletedProcess:
 
 def test_pipeline_runs_every_service_with_audio_stages_together(smoke_stack) -> None:
     events: list[StageEvent] = []
-    options = PipelineOptions(summary="always", cover={"steps": 3, "width": 256, "height": 256})
-
-    async def go():
-        async with HttpStages(smoke_stack) as stages:
-            return await CoverPipeline(stages, options).run(DEMO_SONG, events.append)
-
-    report = asyncio.run(go())
+    options = CoverOptions(summary="always", cover={"steps": 3, "width": 256, "height": 256})
+    report = asyncio.run(run_covers(DEMO_SONG, options, urls=smoke_stack, on_event=events.append))
     t = report.timings
     assert t["transcribe"].started < t["genre"].finished
     assert t["genre"].started < t["transcribe"].finished
@@ -96,7 +90,7 @@ def test_bad_arguments_exit_2_with_a_reason(smoke_stack, tmp_path: Path) -> None
 
 def test_the_client_needs_no_torch() -> None:
     code = (
-        "import sys, pipeline_client, pipeline_client.cli, pipeline_client.pipeline; "
+        "import sys, pipeline_client, pipeline_client.cli, pipeline_client.covers; "
         "heavy = {'torch', 'diffusers', 'transformers', 'bentoml'} & set(sys.modules); "
         "assert not heavy, heavy"
     )

@@ -15,7 +15,6 @@ import pandas as pd
 import pytest
 
 from bentos.common.audio import decode_audio
-from bentos.common.schemas import GENRES
 from bentos.genre.features import window_features
 from bentos.genre.model_files import GenreModel, track_probabilities
 from bentos.genre.monitoring import (
@@ -25,6 +24,7 @@ from bentos.genre.monitoring import (
     record,
     safe_audio_summary,
 )
+from marketplace.contracts.schemas import GENRES
 from training import drift, reference
 from training.datasets import read_tracks
 

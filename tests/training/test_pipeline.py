@@ -11,8 +11,8 @@ import bentoml
 import pytest
 import yaml
 
-from bentos.common.schemas import GENRES
 from bentos.genre.model_files import GenreModel
+from marketplace.contracts.schemas import GENRES
 from training.datasets import Track
 from training.params import load_params
 from training.prepare import genre_of_folder, index_fma, index_gtzan, split_tracks

@@ -178,6 +178,7 @@ async function submit(event) {
       show(error);
       return;
     }
+    render(body);  // the job as accepted, while its progress is fetched
     follow(body.id);
   } catch (failure) {
     text(error, `The studio cannot be reached: ${failure}`);

@@ -13,7 +13,7 @@ from PIL import Image
 from bentos.art.painter import Job, Painter
 from bentos.art.prompt import build_prompt
 from bentos.art.smoke import build_tiny, config_folder
-from bentos.common.schemas import Keyword
+from marketplace.contracts.schemas import Keyword
 
 COVER = build_prompt("Rock", "sadness", [Keyword(word="fire", score=1.0)])
 STORY = build_prompt(

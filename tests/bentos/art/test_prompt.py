@@ -7,7 +7,7 @@ import re
 import pytest
 
 from bentos.art.prompt import build_prompt, escape
-from bentos.common.schemas import Keyword
+from marketplace.contracts.schemas import Keyword
 
 KEYWORDS = [
     Keyword(word="heart", score=0.6),

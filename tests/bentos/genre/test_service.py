@@ -12,9 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bentos.common.schemas import GENRES
+from marketplace.contracts.schemas import GENRES
 from pipeline_client import GenreClient, ServiceError
-from pipeline_client.local_stack import serve
+from stack.local import serve
 from tests.conftest import ffmpeg, make_audio
 
 ROOT = Path(__file__).resolve().parents[3]

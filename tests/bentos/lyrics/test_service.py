@@ -7,7 +7,7 @@ import asyncio
 import httpx
 import pytest
 
-from bentos.common.schemas import EMOTIONS
+from marketplace.contracts.schemas import EMOTIONS
 from tests.bentos.lyrics.test_analysis import LYRICS
 from tests.conftest import serve_smoke
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pipeline_client.local_stack import serve
+from stack.local import serve
 from tests.conftest import ROOT
 
 STUDIO = "bentos.studio.service:Studio"

@@ -56,7 +56,7 @@ def test_a_failed_stage_is_named_on_the_job(studio: str, audio_site: str) -> Non
     job = wait_done(studio, submit(studio, url=f"{audio_site}/missing.mp3").json()["id"])
     assert job["status"] == "failed" and job["failed_stage"] == "youtube"
     assert "404" in job["error"] and job["stages"]["youtube"]["state"] == "failed"
-    assert job["stages"]["transcribe"]["state"] == "waiting"
+    assert job["stages"]["transcribe"]["state"] == "cancelled"  # not run: fetch failed
     assert job["files"] == ["report.json"]  # the report of what happened is kept
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline_client.local_stack import serve
+from stack.local import serve
 from tests.bentos.studio.conftest import submit, wait_done
 from tests.conftest import DEMO_SONG, ROOT
 

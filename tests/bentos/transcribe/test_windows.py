@@ -7,9 +7,9 @@ import itertools
 import numpy as np
 import pytest
 
-from bentos.common.schemas import Segment
 from bentos.transcribe.stitching import parse_segments, stitch
 from bentos.transcribe.windows import SAMPLE_RATE, cut_at_pauses, is_silent
+from marketplace.contracts.schemas import Segment
 
 TS = 50_000  # a made-up timestamp_begin: tokens >= TS are timestamps of (t - TS) * 0.02 s
 

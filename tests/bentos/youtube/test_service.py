@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from bentos.common.audio import decode_audio
-from pipeline_client.local_stack import free_port
+from stack.local import free_port
 from tests.conftest import ffmpeg, make_audio, serve_smoke
 
 pytestmark = pytest.mark.slow

@@ -1,4 +1,5 @@
-"""Pydantic schemas shared by the services and the thin client (no torch here)."""
+"""Pydantic schemas of the services' inputs and outputs, shared by the services, the engine
+and the clients (no torch, no BentoML here)."""
 
 from __future__ import annotations
 

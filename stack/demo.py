@@ -4,7 +4,7 @@
 2. The model services start on this machine with the smoke profile; the tiny Whisper,
    lyrics, summary and Stable Diffusion models are built on first use.
 3. The engine runs ``pipelines/covers.yaml`` (``marketplace run covers``) on the bundled
-   clip (``pipeline_client/assets/demo-song.mp3``, synthetic, free of rights): covers,
+   clip (``stack/assets/demo-song.mp3``, synthetic, free of rights): covers,
    ``outputs.json`` and ``report.json`` in ``covers/demo``.
 4. The services stop.
 
@@ -25,7 +25,7 @@ from pathlib import Path
 from rich.console import Console
 
 from marketplace.contracts.services import SERVICE_NAMES
-from pipeline_client.local_stack import serve_many, stack
+from stack.local import serve_many, stack
 
 console = Console()
 SONG = Path(__file__).parent / "assets" / "demo-song.mp3"

@@ -197,7 +197,8 @@ def main() -> None:
     """``make stack``: every model service on its default port until interrupted."""
     import argparse
 
-    from pipeline_client.settings import LOCAL_PORTS, SERVICES
+    from marketplace.contracts.services import LOCAL_PORTS
+    from marketplace.contracts.services import SERVICE_NAMES as SERVICES
 
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--root", type=Path, default=Path.cwd())

@@ -1,8 +1,11 @@
-"""The cover pipeline's rules: order, concurrency, retries, timeouts, failures, skips.
+"""The covers pipeline's rules (``pipelines/covers.yaml`` on the engine), as the covers
+command and the studio report them: order, overlap, skips, the instrumental fallback, the
+cover request, a failure named with what was obtained, the report kept up to date.
 
 The services are played by an in-process transport answering as they do (valid bodies of
-their schemas, or their error statuses), so each rule can be forced; the pipeline against
-the real services is tested in test_stack.py.
+their schemas, or their error statuses); the engine's general rules (retries, timeouts,
+cancellation) are tested in tests/marketplace, the pipeline against the real services in
+test_stack.py.
 """
 
 from __future__ import annotations
@@ -14,9 +17,9 @@ from collections import Counter
 from collections.abc import Callable
 
 import httpx
-import pytest
 
-from bentos.common.schemas import (
+from marketplace.calls import FileValue, HttpCaller
+from marketplace.contracts.schemas import (
     GENRES,
     CoverImage,
     CoverResult,
@@ -27,13 +30,11 @@ from bentos.common.schemas import (
     SummaryResult,
     TranscriptResult,
 )
-from pipeline_client.clients import AudioFile
-from pipeline_client.pipeline import CoverPipeline, PipelineFailed, PipelineOptions, StageEvent
-from pipeline_client.settings import SERVICES
-from pipeline_client.stages import HttpStages
+from marketplace.contracts.services import SERVICE_NAMES
+from pipeline_client.covers import CoverOptions, CoverReport, StageEvent, run_covers
 
-URLS = {s: f"http://{s}.test" for s in SERVICES}
-SONG = AudioFile("song.mp3", b"ID3 not really audio: the services here are played")
+URLS = {s: f"http://{s}.test" for s in SERVICE_NAMES}
+SONG = FileValue("song.mp3", b"ID3 not really audio: the services here are played")
 LYRICS_TEXT = " ".join(["fire in the night"] * 40)  # 160 words
 
 
@@ -88,18 +89,18 @@ class Services:
         return httpx.Response(200, json=answer(service, request))
 
 
-def run(services: Services, source=SONG, **options) -> tuple[object, list[StageEvent]]:
+def run(services: Services, source=SONG, **options) -> tuple[CoverReport, list[StageEvent]]:
     events: list[StageEvent] = []
-    opts = PipelineOptions(backoff_s=0.01, **options)
+    opts = CoverOptions(backoff_s=0.01, **options)
 
-    async def go():
-        async with HttpStages(URLS, transport=httpx.MockTransport(services)) as stages:
-            return await CoverPipeline(stages, opts).run(source, events.append)
+    async def go() -> CoverReport:
+        caller = HttpCaller(URLS, transport=httpx.MockTransport(services))
+        try:
+            return await run_covers(source, opts, caller=caller, on_event=events.append)
+        finally:
+            await caller.aclose()
 
-    try:
-        return asyncio.run(go()), events
-    except PipelineFailed as failed:
-        return failed, events
+    return asyncio.run(go()), events
 
 
 def kinds(events: list[StageEvent]) -> list[tuple[str, str]]:
@@ -109,10 +110,11 @@ def kinds(events: list[StageEvent]) -> list[tuple[str, str]]:
 def test_a_file_goes_through_every_stage_in_order() -> None:
     report, events = run(Services())
     assert report.covers.images and report.failure is None
-    order = kinds(events)
+    order = [k for k in kinds(events) if k[0] != "youtube"]
     for stage in ("transcribe", "genre", "lyrics", "summarize", "art"):
         assert order.index((stage, "started")) < order.index((stage, "finished"))
-    assert ("youtube", "started") not in order  # a file needs no download
+    assert ("youtube", "started") not in kinds(events)  # a file needs no download
+    assert "youtube" not in report.timings and "youtube" not in report.skipped
     first_after_audio = {s for s, k in order[:2]}
     assert first_after_audio == {"transcribe", "genre"}  # both start before either ends
     assert order.index(("lyrics", "started")) > order.index(("transcribe", "finished"))
@@ -135,12 +137,21 @@ def test_transcribe_and_genre_overlap_and_lyrics_with_summary() -> None:
     assert report.total_seconds < 4 * 0.3 + 0.5
 
 
+def test_the_report_is_kept_up_to_date_while_the_run_goes_on() -> None:
+    report, events = run(Services())
+    genre_done = next(e for e in events if (e.stage, e.kind) == ("genre", "finished"))
+    assert genre_done.report.genre.genre == "Rock"  # shown before the covers are painted
+    last = events[-1].report
+    assert last.covers is not None and last.timings["art"].seconds > 0
+    assert last.timings == report.timings
+
+
 def test_a_youtube_address_is_fetched_first() -> None:
     services = Services()
     report, events = run(services, source="https://youtu.be/dQw4w9WgXcQ")
     assert kinds(events)[:2] == [("youtube", "started"), ("youtube", "finished")]
-    assert report.fetched.title == "A song"
-    assert b'filename="dQw4w9WgXcQ.ogg"' in services.bodies["transcribe"]
+    assert report.fetched.title == "A song" and report.source == "https://youtu.be/dQw4w9WgXcQ"
+    assert b"OggS..." in services.bodies["transcribe"]  # the fetched audio, uploaded as is
 
 
 def test_the_cover_request_carries_every_result() -> None:
@@ -153,7 +164,7 @@ def test_the_cover_request_carries_every_result() -> None:
     assert (body["steps"], body["width"], body["models"]) == (7, 256, ["a"])
 
 
-def test_503_is_retried_with_backoff_until_it_works() -> None:
+def test_503_is_retried_and_the_attempts_are_reported() -> None:
     services = Services()
     services.behaviour["genre"] = lambda n: httpx.Response(503) if n <= 2 else None
     report, events = run(services)
@@ -161,73 +172,17 @@ def test_503_is_retried_with_backoff_until_it_works() -> None:
     assert [e.kind for e in events if e.stage == "genre"].count("retrying") == 2
 
 
-def test_connection_errors_are_retried_then_fail_naming_the_stage() -> None:
-    services = Services()
-
-    def refuse(n: int) -> httpx.Response:
-        raise httpx.ConnectError("connection refused")
-
-    services.behaviour["lyrics"] = refuse
-    failed, events = run(services, retries=2)
-    assert isinstance(failed, PipelineFailed)
-    assert failed.report.failure.stage == "lyrics" and "connection refused" in str(failed)
-    assert failed.report.timings["lyrics"].attempts == 3 == services.calls["lyrics"]
-    assert events[-1].stage == "lyrics" and events[-1].kind == "failed"
-
-
-def test_other_errors_fail_at_once_and_keep_the_results_so_far() -> None:
+def test_a_failure_is_named_and_keeps_the_results_so_far() -> None:
     services = Services()
     body = {"error": "text_too_long", "detail": "the text has 30000 characters"}
     services.behaviour["lyrics"] = lambda n: httpx.Response(413, json=body)
-    failed, _ = run(services)
-    report = failed.report
+    report, events = run(services)
     assert report.failure.stage == "lyrics" and report.failure.status == 413
     assert "text_too_long" in report.failure.error and services.calls["lyrics"] == 1
     assert report.transcript is not None and report.genre is not None  # kept
     assert report.covers is None and services.calls["art"] == 0
-
-
-def test_a_failure_ends_the_running_sibling_cancelled() -> None:
-    services = Services()
-
-    async def genre_fails_transcribe_hangs(request: httpx.Request) -> httpx.Response:
-        if request.url.host == "genre.test":
-            return httpx.Response(422, json={"error": "corrupt_audio", "detail": "bad"})
-        if request.url.host == "transcribe.test":
-            await asyncio.sleep(5)
-        return await services(request)
-
-    events: list[StageEvent] = []
-
-    async def go():
-        transport = httpx.MockTransport(genre_fails_transcribe_hangs)
-        async with HttpStages(URLS, transport=transport) as stages:
-            await CoverPipeline(stages, PipelineOptions()).run(SONG, events.append)
-
-    with pytest.raises(PipelineFailed, match="genre"):
-        asyncio.run(go())
-    ends = {e.stage: e.kind for e in events if e.kind != "started"}
-    assert ends == {"genre": "failed", "transcribe": "cancelled"}  # none left "started"
-
-
-def test_a_stage_that_hangs_times_out() -> None:
-    services = Services()
-
-    async def slow(request: httpx.Request) -> httpx.Response:
-        if request.url.host == "genre.test":
-            await asyncio.sleep(5)
-        return await services(request)
-
-    events: list[StageEvent] = []
-
-    async def go():
-        options = PipelineOptions(timeouts={"genre": 0.2})
-        async with HttpStages(URLS, transport=httpx.MockTransport(slow)) as stages:
-            await CoverPipeline(stages, options).run(SONG, events.append)
-
-    with pytest.raises(PipelineFailed, match="genre") as failed:
-        asyncio.run(go())
-    assert "no answer within 0.2 s" in failed.value.report.failure.error
+    ended = {e.stage: e.kind for e in events if e.kind != "started"}
+    assert ended["lyrics"] == "failed" and ended["art"] == "cancelled"
 
 
 def test_short_lyrics_are_not_summarised_unless_asked() -> None:
@@ -240,7 +195,7 @@ def test_short_lyrics_are_not_summarised_unless_asked() -> None:
     report, _ = run(services, summary="always")
     assert report.summary is not None
     report, _ = run(Services(), summary="never")
-    assert report.skipped["summarize"] == "not asked for"
+    assert "summarize" in report.skipped and report.summary is None
 
 
 def test_an_instrumental_skips_the_text_stages() -> None:
