@@ -204,10 +204,10 @@ class _Run:
         return round(time.perf_counter() - self.start, 3)
 
     def emit(self, step: str, kind: EventKind, detail: str | None = None,
-             result: dict[str, Any] | None = None) -> None:  # fmt: skip
+             result: dict[str, Any] | None = None, at: float | None = None) -> None:  # fmt: skip
         if self.on_event is not None:
-            self.on_event(RunEvent(step=step, kind=kind, at=self.now(), detail=detail,
-                                   result=result))  # fmt: skip
+            at = self.now() if at is None else at
+            self.on_event(RunEvent(step=step, kind=kind, at=at, detail=detail, result=result))
 
     async def execute(self) -> None:
         tasks = {s: asyncio.create_task(self.step(s), name=s) for s in self.d.steps}
@@ -271,14 +271,15 @@ class _Run:
             arguments[name] = resolved
         async with self.slots:  # started when it may call its service
             state.status, state.started = "started", self.now()
-            self.emit(step_id, "started")
+            self.emit(step_id, "started", at=state.started)
             try:
                 result = await self.call(step_id, endpoint, arguments, state)
             except _StepFailed as failed:
                 self.fail(step_id, str(failed), failed.status)
                 return
         state.result = result
-        self.end(step_id, "finished", result=result)
+        cached = "answered from the step cache (finished before)" if state.cached else None
+        self.end(step_id, "finished", cached, result=result)
 
     async def call(
         self, step_id: str, endpoint: Endpoint, arguments: dict[str, Any], state: StepReport
@@ -328,10 +329,11 @@ class _Run:
             result: dict[str, Any] | None = None) -> None:  # fmt: skip
         state = self.report.steps[step_id]
         state.status, state.detail = status, detail
+        at = self.now()
         if state.started is not None:
-            state.finished = self.now()
+            state.finished = at
             state.seconds = round(state.finished - state.started, 3)
-        self.emit(step_id, status, detail, result)  # type: ignore[arg-type]
+        self.emit(step_id, status, detail, result, at)  # type: ignore[arg-type]
 
     def fail(self, step_id: str, error: str, status: int | None = None) -> None:
         self.report.steps[step_id].error_status = status

@@ -215,8 +215,10 @@ def test_a_rerun_with_the_cache_calls_no_service(tmp_path: Path) -> None:
     report, _ = run(definition(), first, cache=StepCache(tmp_path))
     assert sum(first.calls.values()) == 4 and not any(s.cached for s in report.steps.values())
     again = services()
-    report, _ = run(definition(), again, cache=StepCache(tmp_path))
+    report, events = run(definition(), again, cache=StepCache(tmp_path))
     assert sum(again.calls.values()) == 0 and all(s.cached for s in report.steps.values())
+    finished = [e for e in events if e.kind == "finished"]
+    assert finished and all("from the step cache" in (e.detail or "") for e in finished)
     assert report.outputs == {"genre": "Pop", "emotion": "joy", "story": "a song of love"}
 
 
