@@ -17,7 +17,7 @@ export BENTOML_DO_NOT_TRACK := True
 # The venv first on PATH: dvc.yaml's `python -m training.<stage>` must be the venv's.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: install browser demo test lint format serve stack train bentos bench clean
+.PHONY: install browser postgres demo test lint format serve stack train bentos bench clean
 
 install: $(STAMP)
 
@@ -33,7 +33,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	MARKETPLACE_PROFILE=smoke $(BIN)/python -m stack.demo
 
-test: $(STAMP) browser
+test: $(STAMP) browser postgres
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # The browser test drives Debian's chromium (never a downloaded browser); as root it is
@@ -43,6 +43,15 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 		--no-install-recommends chromium >/dev/null; } || \
 		echo "chromium not installed (needs root): the browser test will be skipped"
+
+# The studio's tests run a real PostgreSQL server from Debian's package (in a temporary
+# folder, started and stopped by the tests); as root it is installed here, otherwise
+# those tests are skipped with the reason.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends postgresql >/dev/null; } || \
+		echo "postgresql not installed (needs root): its tests will be skipped"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -96,14 +96,14 @@ def write_outputs(report: RunReport, out: Path, catalogue: Catalogue | None = No
     written: list[Path] = []
     plain: dict[str, Any] = {}
     for name, value in report.outputs.items():
-        plain[name] = _files_out(value, _schema_of(report, name, catalogue), out, name, written)
+        plain[name] = files_out(value, _schema_of(report, name, catalogue), out, name, written)
     (out / "outputs.json").write_text(json.dumps(plain, indent=2, ensure_ascii=False))
     data = report.model_dump(mode="json")
     for step_id, step in data["steps"].items():
         if step["result"] is not None:
             endpoint = catalogue.endpoint(step["call"])
             schema = endpoint.output_schema if endpoint else {}
-            step["result"] = _files_out(step["result"], schema, None, step_id, written)
+            step["result"] = files_out(step["result"], schema, None, step_id, written)
     (out / "report.json").write_text(json.dumps(data, indent=2, ensure_ascii=False))
     return [*written, out / "outputs.json", out / "report.json"]
 
@@ -128,7 +128,7 @@ def _schema_of(report: RunReport, output: str, catalogue: Catalogue) -> dict[str
     return schema
 
 
-def _files_out(value: Any, schema: dict[str, Any], out: Path | None, name: str,
+def files_out(value: Any, schema: dict[str, Any], out: Path | None, name: str,
                written: list[Path]) -> Any:  # fmt: skip
     """``value`` with its base64 files written to ``out`` (or only described, without
     ``out``) and replaced by ``{"file", "bytes"}``."""
@@ -142,11 +142,11 @@ def _files_out(value: Any, schema: dict[str, Any], out: Path | None, name: str,
         return {"file": file_name, "bytes": len(content)}
     if isinstance(value, list):
         items = schema.get("items", {})
-        return [_files_out(v, items, out, f"{name}-{_label(v, i)}", written)
+        return [files_out(v, items, out, f"{name}-{_label(v, i)}", written)
                 for i, v in enumerate(value)]  # fmt: skip
     if isinstance(value, dict):
         props = schema.get("properties", {})
-        return {k: _files_out(v, props.get(k, {}), out, f"{name}-{k}" if k != "png" else name,
+        return {k: files_out(v, props.get(k, {}), out, f"{name}-{k}" if k != "png" else name,
                               written) for k, v in value.items()}  # fmt: skip
     return value
 

@@ -163,3 +163,56 @@ def smoke_stack(tmp_path_factory: pytest.TempPathFactory, audio_site: str) -> di
     }
     with serve_many(stack(SERVICES, ROOT, env), cwd=ROOT) as urls:
         yield urls
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A PostgreSQL server of Debian's ``postgresql`` package in a temporary folder, for
+    the session: yields its URL (the database ``studio``). Skipped, with the reason, where
+    the package is not installed (``make test`` installs it as root)."""
+    import pwd
+
+    from stack.local import free_port
+
+    bins = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if not bins:
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    bindir = bins[-1].parent
+    # Not under pytest's temporary folder: the server's user must reach it.
+    folder = Path(tempfile.mkdtemp(prefix="marketplace-test-postgres-"))
+    data, port = folder / "data", free_port()
+    as_user: list[str] = []
+    if os.geteuid() == 0:  # the server refuses to run as root: as the package's user
+        user = pwd.getpwnam("postgres")
+        os.chown(folder, user.pw_uid, user.pw_gid)
+        as_user = ["runuser", "-u", "postgres", "--"]
+
+    def run(*command: str) -> None:
+        subprocess.run([*as_user, *command], check=True, capture_output=True, cwd=folder)
+
+    run(str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "studio", "-E", "UTF8")
+    options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c max_connections=200"
+    run(str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(folder / "log"),
+        "-w", "start")  # fmt: skip
+    try:
+        run(str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "studio",
+            "studio")  # fmt: skip
+        yield f"postgresql://studio@127.0.0.1:{port}/studio"
+    finally:
+        run(str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def fresh_database(server: str) -> str:
+    """A new, empty database on the PostgreSQL server of the ``postgres`` fixture."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    name = f"t{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(server.replace("postgresql://", "postgresql+psycopg://"),
+                             isolation_level="AUTOCOMMIT")  # fmt: skip
+    with admin.connect() as connection:
+        connection.execute(sa.text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    return server.rsplit("/", 1)[0] + f"/{name}"

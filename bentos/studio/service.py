@@ -1,10 +1,14 @@
-"""The cover studio: a job API and a web page that run the covers pipeline on the engine.
+"""The studio: durable runs of any marketplace pipeline, and the cover page.
 
 The studio depends on every model service (``bentoml.depends``), so ``bentoml serve`` at
 the repository root starts the whole stack on one machine; with
 ``MARKETPLACE_<SERVICE>_URL`` set, it reaches that service by URL instead (a cluster).
 
-Job API (JSON; errors are ``{"error", "detail"}``):
+The marketplace API under ``/api`` (:mod:`bentos.studio.api`): the catalogue, shipped and
+saved pipelines, their validation, and runs of any of them, queued and executed durably
+(:mod:`bentos.studio.durable`), visible to their owner only (:mod:`bentos.studio.owners`).
+
+The cover page's job API (JSON; errors are ``{"error", "detail"}``):
 
 - ``POST /jobs``: multipart ``audio`` (a file) or ``url`` (a YouTube address), optional
   ``steps``, ``size``, ``seed``, ``models``; 202 with the job, 429 ``busy`` when
@@ -33,20 +37,27 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 
 from bentos.art.service import Art
-from bentos.common.errors import AudioTooLarge, ClientError, EmptyAudio
+from bentos.common.errors import AudioTooLarge, ClientError, EmptyAudio, ErrorAnswer
 from bentos.common.http import MULTIPART_SLACK, Route, harden
 from bentos.common.settings import SERVICE_TIMEOUTS
 from bentos.genre.service import Genre
 from bentos.lyrics.service import Lyrics
+from bentos.studio import api
 from bentos.studio.calls import DependencyCaller
+from bentos.studio.database import Database
+from bentos.studio.durable import Durable
 from bentos.studio.jobs import Job, JobStore
+from bentos.studio.owners import owners
+from bentos.studio.runs import Runs
 from bentos.studio.settings import StudioSettings
+from bentos.studio.storage import Storage
 from bentos.summarize.service import Summarize
 from bentos.transcribe.service import Transcribe
 from bentos.youtube.addresses import parse_video_url
 from bentos.youtube.service import Youtube
 from bentos.youtube.settings import YoutubeSettings
 from marketplace.calls import FileValue
+from marketplace.contracts.catalogue import load_catalogue
 from marketplace.contracts.schemas import CoverSettings
 from marketplace.contracts.urls import ServiceUrls
 from pipeline_client.covers import CoverOptions, StageEvent, run_covers
@@ -58,8 +69,10 @@ URLS = ServiceUrls()
 STATIC = Path(__file__).parent / "static"
 CHUNK = 1 << 20
 
-app = FastAPI(title="Cover studio", description=__doc__)
+app = FastAPI(title="Studio", description=__doc__)
 app.mount("/static", StaticFiles(directory=STATIC), name="static")
+app.include_router(api.router)
+app.middleware("http")(owners)
 
 
 class Busy(ClientError):
@@ -72,8 +85,8 @@ class NotFound(ClientError):
     code = "not_found"
 
 
-@app.exception_handler(ClientError)
-async def _client_error(request: Request, exc: ClientError) -> JSONResponse:
+@app.exception_handler(ErrorAnswer)
+async def _error_answer(request: Request, exc: ErrorAnswer) -> JSONResponse:
     response = exc.to_response()
     if isinstance(exc, Busy):
         response.headers["Retry-After"] = "30"
@@ -109,13 +122,30 @@ class Studio:
         self.store = JobStore(SETTINGS.data_dir, timedelta(hours=SETTINGS.job_ttl_hours))
         self.tasks: dict[str, asyncio.Task] = {}
         self.youtube_rules = YoutubeSettings()
+        db = Database(SETTINGS.database())
+        storage = Storage(SETTINGS.data_dir)
+        catalogue = load_catalogue()
+        runs = Runs(db, storage, catalogue, DependencyCaller(self), SETTINGS.executor_id)
+        self.durable = Durable(SETTINGS, db, runs)
+        app.state.context = api.Context(SETTINGS, db, storage, catalogue, runs, self.durable)
+
+    @bentoml.on_startup
+    async def start_runs(self) -> None:
+        """Runs execute on this event loop; DBOS starts taking them (its own first)."""
+        context: api.Context = app.state.context
+        context.runs.loop = asyncio.get_running_loop()
+        await asyncio.to_thread(self.durable.launch)
 
     @bentoml.on_shutdown
     async def interrupt(self) -> None:
-        """Stopping: running jobs are saved as interrupted (their input is kept)."""
-        for task in self.tasks.values():
+        """Stopping: runs stay pending in the queue (resumed at the next start); running
+        jobs are saved as interrupted (their input is kept)."""
+        context: api.Context = app.state.context
+        await asyncio.to_thread(self.durable.destroy)
+        for task in [*self.tasks.values(), *context.runs.tasks.values()]:
             task.cancel()
         self.store.interrupt_running()
+        context.db.close()
 
     @app.get("/", include_in_schema=False)
     def page(self) -> FileResponse:

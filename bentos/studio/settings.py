@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 from pydantic import Field
@@ -13,8 +14,38 @@ class StudioSettings(BaseSettings):
 
     data_dir: Path = Field(
         Path.home() / ".cache" / "ai-marketplace" / "studio",
-        description="where jobs, their inputs and their covers are kept",
+        description="where runs' inputs and results (and, by default, the database) are kept",
     )
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the runs' database: postgresql://user:pass@host/db "
+        "(several studio processes share it), or sqlite:///path (one process); default: a "
+        "SQLite file in data_dir",
+    )
+    max_running: int = Field(2, ge=1, description="runs executing at once, all processes")
+    max_queued: int = Field(200, ge=1, description="runs waiting; beyond: 429 with Retry-After")
+    run_ttl_hours: float = Field(72.0, gt=0, description="finished runs are deleted after this")
+    max_upload_mb: float = Field(50.0, gt=0, description="largest file input of a run")
+    executor_id: str = Field(
+        default_factory=socket.gethostname,
+        description="this process's name in the queue: stable across its restarts (it "
+        "resumes its own runs), unique among the processes sharing the database",
+    )
+    heartbeat_s: float = Field(5.0, gt=0, description="how often a process says it is alive")
+    takeover_after_s: float = Field(
+        30.0, gt=0, description="silence after which another process resumes a process's runs"
+    )
+    # The cover page's job API (/jobs), until it moves onto runs.
     max_jobs: int = Field(2, ge=1, description="jobs running at once; the next gets 429")
     job_ttl_hours: float = Field(24.0, gt=0, description="jobs are deleted this long after")
-    max_upload_mb: float = Field(50.0, gt=0, description="largest audio upload")
+
+    def database(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'studio.sqlite'}"
+
+    def dbos_database(self) -> str:
+        """DBOS's own tables: in the same PostgreSQL database (its schema ``dbos``), or a
+        SQLite file next to the studio's."""
+        url = self.database()
+        if url.startswith("sqlite"):
+            return url.removesuffix(".sqlite") + "-dbos.sqlite"
+        return url

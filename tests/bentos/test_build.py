@@ -24,7 +24,7 @@ NEEDS = {
     "summarize": ({"transformers"}, {"diffusers", "openai-whisper", "yt-dlp", "pysentimiento"}),
     "art": ({"diffusers", "compel", "torch"}, {"openai-whisper", "yt-dlp", "pysentimiento"}),
     "studio": (
-        {"fastapi", "diffusers", "openai-whisper", "yt-dlp", "cel-python", "jsonschema"},
+        {"fastapi", "diffusers", "openai-whisper", "yt-dlp", "cel-python", "jsonschema", "dbos"},
         set(),
     ),
 }

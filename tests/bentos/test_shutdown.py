@@ -90,6 +90,13 @@ def test_the_stack_answers_while_starting_and_stops_within_10_s(
             data={"steps": "40", "size": "512"},
             timeout=30,
         ).raise_for_status()
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as api:
+            owner = api.get("/api/owner").json()["owner"]
+            api.post(  # and a durable run, which stays pending to be resumed
+                "/api/pipelines/lyrics-report/runs",
+                files={"audio": ("song.mp3", (ROOT / "stack/assets/demo-song.mp3").read_bytes())},
+                headers={"X-Studio-Owner": owner},
+            ).raise_for_status()
         time.sleep(4)
         os.killpg(proc.pid, signum)  # as a terminal sends Ctrl-C: to the whole group
         start = time.monotonic()

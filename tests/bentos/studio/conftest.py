@@ -16,25 +16,30 @@ from tests.conftest import ROOT
 STUDIO = "bentos.studio.service:Studio"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def studio_env(smoke_stack: dict[str, str], audio_site: str, tmp_path_factory) -> dict[str, str]:
+    """One job, one run at a time, three runs in the queue: the limits are easy to reach."""
     return {
         **{f"MARKETPLACE_{s.upper()}_URL": url for s, url in smoke_stack.items()},
         "MARKETPLACE_PROFILE": "smoke",
         "YOUTUBE_TEST_ORIGIN": audio_site,
         "STUDIO_DATA_DIR": str(tmp_path_factory.mktemp("studio")),
         "STUDIO_MAX_JOBS": "1",
+        "STUDIO_MAX_RUNNING": "1",
+        "STUDIO_MAX_QUEUED": "3",
     }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def start_studio(studio_env) -> Callable[..., AbstractContextManager[str]]:
-    """Start (or restart) the studio with the module's data folder."""
+    """Start a studio: the shared one's settings, with ``env`` on top (tests that stop or
+    kill theirs give it its own STUDIO_DATA_DIR)."""
     return lambda **env: serve(STUDIO, env={**studio_env, **env}, cwd=ROOT)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def studio(start_studio):
+    """The studio most tests share (started once per session)."""
     with start_studio() as url:
         yield url
 

@@ -71,11 +71,12 @@ def test_the_next_job_gets_a_busy_answer_while_the_limit_runs(studio: str) -> No
     wait_done(studio, httpx.get(f"{studio}/jobs").json()[0]["id"])
 
 
-def test_jobs_survive_a_restart(start_studio) -> None:
-    with start_studio() as url:
+def test_jobs_survive_a_restart(start_studio, tmp_path) -> None:
+    own = {"STUDIO_DATA_DIR": str(tmp_path)}
+    with start_studio(**own) as url:
         done = wait_done(url, submit(url, DEMO_SONG, **FAST).json()["id"])
         running = submit(url, DEMO_SONG, steps="40", size="512").json()  # still running at stop
-    with start_studio() as url:
+    with start_studio(**own) as url:
         again = httpx.get(f"{url}/jobs/{done['id']}", timeout=10).json()
         assert again["status"] == "done" and again["files"] == done["files"]
         png = httpx.get(f"{url}/jobs/{done['id']}/files/{done['files'][0]}", timeout=10)

@@ -1,0 +1,176 @@
+"""Durable runs of any pipeline through the studio's API, against the smoke stack.
+
+The session's studio (SQLite, one run at a time, three places in the queue) serves them.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import io
+import itertools
+import json
+import time
+import zipfile
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import DEMO_SONG
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def api(studio: str) -> str:
+    return studio
+
+
+def client(url: str) -> httpx.Client:
+    """A client with its own owner token (from its first visit)."""
+    session = httpx.Client(base_url=url, timeout=60)
+    token = session.get("/api/owner").json()["owner"]
+    session.headers["X-Studio-Owner"] = token
+    return session
+
+
+def start(session: httpx.Client, pipeline: str, song: Path = DEMO_SONG, **fields: str):
+    files = {"audio": (song.name, song.read_bytes(), "audio/mpeg")}
+    return session.post(f"/api/pipelines/{pipeline}/runs", files=files, data=fields)
+
+
+def wait(session: httpx.Client, run_id: str, timeout: float = 300) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = session.get(f"/api/runs/{run_id}").json()
+        if run["status"] not in ("queued", "running"):
+            return run
+        time.sleep(0.3)
+    raise TimeoutError(f"run {run_id} still {run['status']} after {timeout} s")
+
+
+def sse(session: httpx.Client, run_id: str, last: int | None = None) -> list[dict]:
+    headers = {"Last-Event-ID": str(last)} if last is not None else {}
+    events, current = [], {}
+    with session.stream("GET", f"/api/runs/{run_id}/events", headers=headers) as answer:
+        assert answer.headers["content-type"].startswith("text/event-stream")
+        for line in answer.iter_lines():
+            if line.startswith(("id:", "event:", "data:")):
+                key, _, value = line.partition(": ")
+                current[key.rstrip(":")] = value
+            elif not line and current:
+                events.append(current)
+                if current.get("event") == "end":
+                    break
+                current = {}
+    return events
+
+
+def test_the_catalogue_and_the_pipelines(api: str) -> None:
+    session = client(api)
+    names = [s["name"] for s in session.get("/api/services").json()["services"]]
+    assert names == ["youtube", "transcribe", "genre", "lyrics", "summarize", "art"]
+    shipped = {p["name"] for p in session.get("/api/pipelines").json()}
+    assert {"covers", "lyrics-report", "song-profile"} <= shipped
+    report = session.get("/api/pipelines/lyrics-report").json()
+    assert report["source"] == "shipped" and "transcribe/transcribe" in report["yaml"]
+    assert session.get("/api/pipelines/nope").status_code == 404
+
+
+def test_validation_names_every_problem_and_saving_makes_versions(api: str) -> None:
+    session = client(api)
+    text = session.get("/api/pipelines/lyrics-report").json()["yaml"]
+    broken = text.replace("lyrics/analyze", "lyrics/nope")
+    result = session.post("/api/pipelines/validate", content=broken).json()
+    assert not result["valid"]
+    problems = [(p["where"], p["message"]) for p in result["errors"]]
+    assert problems == [
+        ("steps.analyze.call", "service 'lyrics' has no endpoint 'nope' (endpoints: analyze)")
+    ]
+    assert session.post("/api/pipelines/validate", content=text).json()["valid"]
+    first = session.put("/api/pipelines/my-report", content=text)
+    assert first.status_code == 201 and first.json() == {"name": "my-report", "version": 1}
+    assert session.put("/api/pipelines/my-report", content=text).json()["version"] == 2
+    listed = {p["name"]: p for p in session.get("/api/pipelines").json()}
+    assert listed["my-report"]["source"] == "saved" and listed["my-report"]["version"] == 2
+    assert session.put("/api/pipelines/covers", content=text).status_code == 409
+    invalid = session.put("/api/pipelines/bad", content=broken)
+    assert invalid.status_code == 422 and "steps.analyze.call" in invalid.json()["detail"]
+
+
+def test_writes_need_an_owner_and_cannot_come_from_another_site(api: str) -> None:
+    anonymous = httpx.post(f"{api}/api/pipelines/lyrics-report/runs", files={"audio": b"x"})
+    assert anonymous.status_code == 403 and anonymous.json()["error"] == "no_owner"
+    session = client(api)
+    forged = session.post("/api/pipelines/lyrics-report/runs", files={"audio": b"x"},
+                          headers={"Origin": "https://elsewhere.example"})  # fmt: skip
+    assert forged.status_code == 403 and forged.json()["error"] == "cross_site"
+    visit = httpx.get(f"{api}/")
+    cookie = visit.headers["set-cookie"].lower()
+    assert "studio_owner=" in cookie and "httponly" in cookie and "samesite=strict" in cookie
+
+
+def test_bad_inputs_are_refused_naming_them(api: str) -> None:
+    session = client(api)
+    missing = session.post("/api/pipelines/lyrics-report/runs", data={"language": "en"})
+    assert missing.status_code == 400 and "'audio' is required" in missing.json()["detail"]
+    unknown = start(session, "lyrics-report", colour="blue")
+    assert unknown.status_code == 400 and "colour" in unknown.json()["detail"]
+    wrong = start(session, "covers", steps="many")
+    assert wrong.status_code == 400 and "'steps' should be a integer" in wrong.json()["detail"]
+    assert session.get("/api/runs").json() == []  # nothing was started
+
+
+def test_a_run_streams_its_events_and_keeps_its_files(api: str) -> None:
+    session = client(api)
+    answer = start(session, "lyrics-report")
+    assert answer.status_code == 202, answer.text
+    run = answer.json()
+    assert run["status"] in ("queued", "running") and run["pipeline"] == "lyrics-report"
+    events = sse(session, run["id"])
+    assert events[-1]["event"] == "end" and json.loads(events[-1]["data"])["status"] == "done"
+    kinds = [(json.loads(e["data"])["step"], e["event"]) for e in events[:-1]]
+    assert kinds.index(("transcribe", "finished")) < kinds.index(("analyze", "started"))
+    ids = [int(e["id"]) for e in events[:-1]]
+    assert ids == list(range(1, len(ids) + 1))
+    assert sse(session, run["id"], last=ids[2])[0]["id"] == str(ids[3])  # nothing missed
+    done = wait(session, run["id"])
+    assert done["status"] == "done" and done["steps"]["transcribe"]["status"] == "finished"
+    assert done["outputs"]["transcript"] == done["steps"]["transcribe"]["result"]["text"]
+    assert "report.json" in done["files"]
+    report = session.get(f"/api/runs/{run['id']}/files/report.json").json()
+    assert report["definition"]["pipeline"] == "lyrics-report"
+    archive = session.get(f"/api/runs/{run['id']}/archive.zip")
+    assert set(zipfile.ZipFile(io.BytesIO(archive.content)).namelist()) == set(done["files"])
+    assert [r["id"] for r in session.get("/api/runs").json()] == [run["id"]]
+
+
+def test_a_run_is_seen_by_its_owner_and_by_a_share_link_only(api: str) -> None:
+    owner, other = client(api), client(api)
+    run = start(owner, "lyrics-report").json()
+    assert other.get(f"/api/runs/{run['id']}").status_code == 404
+    assert other.delete(f"/api/runs/{run['id']}").status_code == 404
+    assert other.get("/api/runs").json() == []
+    link = owner.post(f"/api/runs/{run['id']}/share").json()
+    shared = other.get(link["url"])
+    assert shared.status_code == 200 and shared.json()["share"] is None
+    assert other.delete(f"/api/runs/{run['id']}?share={link['share']}").status_code == 404
+    wait(owner, run["id"])
+    assert owner.delete(f"/api/runs/{run['id']}").status_code == 204
+    assert owner.get(f"/api/runs/{run['id']}").status_code == 404
+
+
+def test_runs_beyond_the_limit_wait_in_a_bounded_queue(api: str) -> None:
+    session = client(api)
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: start(session, "lyrics-report"), range(8)))
+    accepted = [a.json() for a in answers if a.status_code == 202]
+    refused = [a for a in answers if a.status_code == 429]
+    assert len(accepted) + len(refused) == 8 and 3 <= len(accepted) <= 4, answers
+    assert all(a.headers["retry-after"] and a.json()["error"] == "queue_full" for a in refused)
+    positions = sorted(r["position"] for r in accepted if r["status"] == "queued")
+    assert positions == list(range(1, len(positions) + 1))
+    runs = [wait(session, r["id"]) for r in accepted]
+    assert all(r["status"] == "done" for r in runs)  # none lost
+    spans = sorted((r["started"], r["finished"]) for r in runs)
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))  # one at a time
