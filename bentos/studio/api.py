@@ -31,6 +31,7 @@ from bentos.studio.settings import StudioSettings
 from bentos.studio.storage import Storage, StorageFailed, safe_name
 from marketplace.contracts.catalogue import Catalogue
 from marketplace.contracts.pipeline import PipelineDefinition
+from marketplace.contracts.schemas import ErrorBody
 from marketplace.runner import PIPELINES_DIR
 from marketplace.validation import Problem, validate_definition, validate_text
 
@@ -96,7 +97,16 @@ def owner(request: Request) -> str:
 
 Ctx = Annotated[Context, Depends(context)]
 Owner = Annotated[str, Depends(owner)]
-router = APIRouter(prefix="/api")
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": why}
+    for status, why in (
+        (400, "bad input, named"), (403, "no owner token, or a cross-site write"),
+        (404, "not found, or not yours"), (413, "an upload over STUDIO_MAX_UPLOAD_MB"),
+        (422, "an invalid pipeline, every error named"), (429, "the queue is full"),
+        (503, "the queue's database is away"),
+    )
+}  # fmt: skip
+router = APIRouter(prefix="/api", responses=ERRORS)
 
 
 class PipelineInfo(BaseModel):
@@ -248,7 +258,18 @@ async def save_pipeline(ctx: Ctx, request: Request, name: str) -> Saved:
 # -- runs ---------------------------------------------------------------------------------
 
 
-@router.post("/pipelines/{name}/runs", status_code=202)
+RUN_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"multipart/form-data": {"schema": {
+            "type": "object", "additionalProperties": True,
+            "description": "one part per input of the pipeline (GET /api/pipelines/{name})",
+        }}},
+    }
+}  # fmt: skip
+
+
+@router.post("/pipelines/{name}/runs", status_code=202, openapi_extra=RUN_BODY)
 async def submit(
     ctx: Ctx, who: Owner, request: Request, name: str, version: int | None = None
 ) -> RunView:
