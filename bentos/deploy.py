@@ -18,8 +18,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 OVERLAYS = ROOT / "manifests" / "overlays"
-# An exact version: a Bento's (commit, then the model's version for genre) or semver.
-EXACT_TAG = re.compile(r"[0-9a-f]{12}(-[0-9a-z]+)*|v?\d+\.\d+\.\d+([-+][\w.-]+)?")
+# An exact version: a Bento's (commit, then the model's version for genre), semver, or
+# PostgreSQL's major.minor (15.10: its releases have two numbers), with a variant after.
+EXACT_TAG = re.compile(r"[0-9a-f]{12}(-[0-9a-z]+)*|v?\d+\.\d+(\.\d+)?([-+][\w.-]+)?")
 DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 
 

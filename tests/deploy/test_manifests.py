@@ -110,7 +110,8 @@ def test_gpus_where_production_needs_them(overlay: str) -> None:
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_containers_run_as_non_root_on_read_only_filesystems(overlay: str) -> None:
     pods = [doc["spec"]["predictor"] for doc in of_kind(overlay, "InferenceService").values()]
-    pods += [doc["spec"]["template"]["spec"] for doc in of_kind(overlay, "Deployment").values()]
+    for kind in ("Deployment", "StatefulSet"):
+        pods += [doc["spec"]["template"]["spec"] for doc in of_kind(overlay, kind).values()]
     for pod in pods:
         assert pod["securityContext"]["runAsNonRoot"] is True
         for container in pod["containers"]:
@@ -196,6 +197,7 @@ PROMETHEUS_PEER = {
 INGRESS_NGINX_PEER = {
     "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}
 }
+DATABASE_PEER = {"podSelector": {"matchLabels": {"ai-marketplace/role": "database"}}}
 KUBE_DNS_PEER = {
     "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
     "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
@@ -208,7 +210,7 @@ def pods(overlay: str) -> dict[str, dict[str, Any]]:
     for name, doc in of_kind(overlay, "InferenceService").items():
         predictor = doc["spec"]["predictor"]
         found[name] = {"labels": predictor["labels"], "spec": predictor}
-    for kind in ("Deployment", "Job"):
+    for kind in ("Deployment", "StatefulSet", "Job"):
         for name, doc in of_kind(overlay, kind).items():
             template = doc["spec"]["template"]
             found[name] = {"labels": template["metadata"]["labels"], "spec": template["spec"]}
@@ -265,8 +267,9 @@ def test_model_services_admit_only_the_studio_and_prometheus(overlay: str) -> No
         assert sorted(map(str, peers)) == sorted(map(str, [STUDIO_PEER, PROMETHEUS_PEER]))
         for rule in rules(overlay, pod["labels"], "Ingress"):
             assert ports(rule) == {(3000, "TCP")}, name
-    model_pods = {n for n, p in pods(overlay).items() if p["labels"].get("ai-marketplace/role")}
-    assert model_pods == {*SERVICES, "studio", "model-cache"}  # a role for the policies
+    roles = {n for n, p in pods(overlay).items() if p["labels"].get("ai-marketplace/role")}
+    database = {"studio-db"} if overlay == "cpu" else set()  # gpu: a managed database
+    assert roles == {*SERVICES, "studio", "model-cache", *database}  # for the policies
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -277,7 +280,43 @@ def test_the_studio_admits_only_the_ingress_controller_and_prometheus(overlay: s
     egress = rules(overlay, labels, "Egress")
     to_models = [r for r in egress if r["to"] == [MODEL_PEER]]
     assert len(to_models) == 1 and ports(to_models[0]) == {(3000, "TCP")}
-    assert all(r["to"] in ([MODEL_PEER], [KUBE_DNS_PEER]) for r in egress)
+    (database,) = [r for r in egress if r["to"] not in ([MODEL_PEER], [KUBE_DNS_PEER])]
+    assert ports(database) == {(5432, "TCP")}  # and its database, nothing else
+    if overlay == "cpu":
+        assert database["to"] == [DATABASE_PEER]
+    else:  # a managed database: private addresses only
+        cidrs = [ipaddress.ip_network(peer["ipBlock"]["cidr"]) for peer in database["to"]]
+        assert cidrs and all(c.is_private for c in cidrs), cidrs
+
+
+def test_the_cpu_overlays_database_admits_only_the_studio_and_reaches_nothing() -> None:
+    labels = pods("cpu")["studio-db"]["labels"]
+    (rule,) = rules("cpu", labels, "Ingress")
+    assert rule["from"] == [STUDIO_PEER] and ports(rule) == {(5432, "TCP")}
+    assert [r["to"] for r in rules("cpu", labels, "Egress")] == [[KUBE_DNS_PEER]]
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_studio_keeps_its_runs_in_postgresql_on_a_volume_its_replicas_share(
+    overlay: str,
+) -> None:
+    studio = of_kind(overlay, "Deployment")["studio"]["spec"]
+    (container,) = studio["template"]["spec"]["containers"]
+    env = {e["name"]: e for e in container["env"]}
+    assert env["STUDIO_DATABASE_URL"]["valueFrom"]["secretKeyRef"] == {
+        "name": "studio-database", "key": "url"}  # fmt: skip
+    assert env["STUDIO_EXECUTOR_ID"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name"
+    volume = of_kind(overlay, "PersistentVolumeClaim")["studio-data"]["spec"]
+    if overlay == "cpu":  # one studio, PostgreSQL in the cluster
+        assert studio["replicas"] == 1 and volume["accessModes"] == ["ReadWriteOnce"]
+        database = of_kind("cpu", "StatefulSet")["studio-db"]["spec"]
+        (postgres,) = database["template"]["spec"]["containers"]
+        assert postgres["image"].startswith("postgres:15.")
+        assert database["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"]
+    else:  # two studios on a managed database, sharing their files
+        assert studio["replicas"] == 2 and studio["strategy"] == {"type": "RollingUpdate"}
+        assert volume["accessModes"] == ["ReadWriteMany"]
+        assert "StatefulSet" not in {d["kind"] for d in render(overlay)}
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -289,6 +328,9 @@ def test_every_pod_resolves_names_and_only_those_that_need_it_reach_the_internet
         dns = [r for r in egress if r["to"] == [KUBE_DNS_PEER]]
         assert dns and ports(dns[0]) == {(53, "UDP"), (53, "TCP")}, name
         blocks = [peer["ipBlock"] for r in egress for peer in r["to"] if "ipBlock" in peer]
+        if name == "studio" and overlay == "gpu":  # its managed database, private addresses
+            assert all(ipaddress.ip_network(b["cidr"]).is_private for b in blocks), blocks
+            continue
         if name not in INTERNET:
             assert not blocks, f"{name} reaches addresses outside the cluster"
             continue
@@ -321,6 +363,13 @@ def test_secrets_reach_only_the_pods_that_use_them(overlay: str) -> None:
             assert text.count("secretKeyRef") == 1 and "name: huggingface" in text, name
             continue
         assert "name: huggingface" not in text and "HF_TOKEN" not in text, name
+        if name == "studio":  # its database's URL, and no other secret
+            env = [e for c in pod["spec"]["containers"] for e in c.get("env", [])]
+            refs = [e["valueFrom"]["secretKeyRef"] for e in env
+                    if "secretKeyRef" in e.get("valueFrom", {})]  # fmt: skip
+            assert refs == [{"name": "studio-database", "key": "url"}], refs
+        if name == "studio-db":  # the database's own password, and no other secret
+            assert text.count("secretKeyRef") == 1 and "key: password" in text, name
         if name in SERVICES:  # model services: the registry pull secret, nothing else
             assert "secretKeyRef" not in text and "secretRef" not in text, name
             assert not [v for v in pod["spec"].get("volumes", []) if "secret" in v], name
@@ -331,7 +380,8 @@ def test_every_image_is_an_exact_version(overlay: str) -> None:
     from bentos.deploy import DIGEST, EXACT_TAG
 
     images = [c["image"] for pod in pods(overlay).values() for c in pod["spec"]["containers"]]
-    assert len(images) == len(SERVICES) + 2  # and the studio, whose image fills the cache
+    database = 1 if overlay == "cpu" else 0  # the cpu overlay's own PostgreSQL
+    assert len(images) == len(SERVICES) + 2 + database  # the studio's image fills the cache
     for image in images:
         name, _, digest = image.partition("@")
         if digest:
@@ -368,7 +418,8 @@ def test_model_pods_load_the_cache_the_job_fills_read_only_and_offline(overlay: 
         claims = {
             n: v.get("persistentVolumeClaim", {}).get("claimName") for n, v in volumes.items()
         }
-        mounts = [m for m in container.get("volumeMounts", []) if claims[m["name"]] == claim]
+        # (a StatefulSet's own volumes come from its claim templates)
+        mounts = [m for m in container.get("volumeMounts", []) if claims.get(m["name"]) == claim]
         if name == "model-cache":
             continue
         if name not in CACHE_READERS:
