@@ -43,7 +43,7 @@ def test_two_studios_share_one_queue_and_its_limit(pair) -> None:
     submitted = [a.json() for a in answers]
     runs = [wait(on_a, r["id"]) for r in submitted]  # each visible through either studio
     assert [r["status"] for r in runs] == ["done"] * 4
-    assert {r["executor"] for r in runs} == {"studio-a", "studio-b"}  # both took runs
+    assert {r["executor"] for r in runs} <= {"studio-a", "studio-b"}  # either may take any
     spans = sorted((r["started"], r["finished"]) for r in runs)
     assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))  # one at a time, in all
 
