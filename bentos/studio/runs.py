@@ -154,7 +154,6 @@ class Runs:
                 self.caller, catalogue=self.catalogue, cache=StepCache(self.storage.cache(run_id))
             )
             report = await engine.run(definition, inputs, writer.on_event)
-            await writer.drain()
             files = self.storage.files(run_id)
             written = await asyncio.to_thread(write_outputs, report, files, self.catalogue)
             outputs = json.loads((files / "outputs.json").read_text())
