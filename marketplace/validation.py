@@ -248,8 +248,8 @@ class _Checker:
                 if not _fits(given, port.type, port.media, port.json_schema):
                     self.error(
                         at,
-                        f"{_value_text(value)} is {_describe(given)}; "
-                        f"{step.call} input '{name}' takes {_describe(port)}",
+                        f"{_value_text(value)} is {_describe(given)}, which cannot feed "
+                        f"{step.call} input '{name}' ({_describe(port)})",
                     )
                 elif given.maybe_absent and port.required and not self.guarded(step_id, value):
                     self.warning(
@@ -368,7 +368,9 @@ def _fits(given: Typed, kind: str, media: str | None, schema: dict[str, Any]) ->
 
 
 def _describe(typed: Typed | Port) -> str:
-    return f"a file ({typed.media})" if typed.type == "file" else typed.type
+    if typed.type == "file":
+        return f"a file ({typed.media})"
+    return f"{'an' if typed.type[0] in 'aeiou' else 'a'} {typed.type}"
 
 
 def _value_text(value: Any) -> str:

@@ -77,14 +77,14 @@ def test_the_example_of_the_issue_is_valid() -> None:
         ({"steps__analyze__with": {}},
          "error: steps.analyze.with: lyrics/analyze needs its input 'text'"),
         ({"steps__analyze__with": {"text": "$transcribe.segments"}},
-         "error: steps.analyze.with.text: $transcribe.segments is array; lyrics/analyze input "
-         "'text' takes string"),
+         "error: steps.analyze.with.text: $transcribe.segments is an array, which cannot feed "
+         "lyrics/analyze input 'text' (a string)"),
         ({"steps__analyze__with": {"text": "$inputs.audio"}},
-         "error: steps.analyze.with.text: $inputs.audio is a file (audio/*); lyrics/analyze input "
-         "'text' takes string"),
+         "error: steps.analyze.with.text: $inputs.audio is a file (audio/*), which cannot feed "
+         "lyrics/analyze input 'text' (a string)"),
         ({"steps__transcribe__with": {"audio": "$inputs.language"}},
-         "error: steps.transcribe.with.audio: $inputs.language is string; transcribe/transcribe "
-         "input 'audio' takes a file (audio/*)"),
+         "error: steps.transcribe.with.audio: $inputs.language is a string, which cannot feed "
+         "transcribe/transcribe input 'audio' (a file (audio/*))"),
         ({"steps__analyze__with": {"text": "$inputs.lyrics"}},
          "error: steps.analyze.with.text: $inputs.lyrics: no input 'lyrics' (inputs: audio, "
          "language)"),
@@ -143,7 +143,7 @@ def test_every_error_is_reported_at_once_and_unused_inputs_are_warnings() -> Non
 def test_a_fallback_default_must_fit_what_it_stands_for() -> None:
     data = edited(outputs__story={"from": "$summary.summary", "default": "$summary.chunks"})
     assert errors(data) == [
-        "error: outputs.story.default: $summary.chunks is integer, 'from' is string"
+        "error: outputs.story.default: $summary.chunks is an integer, 'from' is a string"
     ]
 
 
