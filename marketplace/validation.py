@@ -377,6 +377,40 @@ def _value_text(value: Any) -> str:
     return f"{value['from']} (with a default)" if is_fallback(value) else str(value)
 
 
+def input_problems(
+    definition: PipelineDefinition, values: dict[str, Any], catalogue: Catalogue | None = None
+) -> list[str]:
+    """The given input values that do not fit a service input they feed directly
+    (``$inputs.<name>``, or a fallback's default): caught before a run starts, each named
+    with what it feeds and why."""
+    import jsonschema
+
+    catalogue = catalogue or load_catalogue()
+    problems: list[str] = []
+    for step_id, step in definition.steps.items():
+        endpoint = catalogue.endpoint(step.call)
+        if endpoint is None:
+            continue
+        for port_name, bound in step.with_.items():
+            port = endpoint.input(port_name)
+            candidates = [bound["from"], bound["default"]] if is_fallback(bound) else [bound]
+            for candidate in candidates:
+                ref = parse_reference_quiet(candidate)
+                if port is None or ref is None or ref.root != INPUTS or len(ref.path) != 1:
+                    continue
+                name = ref.path[0]
+                if name not in values or port.type == "file":
+                    continue
+                try:
+                    jsonschema.validate(values[name], port.json_schema)
+                except jsonschema.ValidationError as exc:
+                    problems.append(
+                        f"input '{name}' ({values[name]!r}) does not fit {step.call} "
+                        f"'{port_name}' (step '{step_id}'): {exc.message}"
+                    )
+    return list(dict.fromkeys(problems))
+
+
 def validate_definition(data: Any, catalogue: Catalogue | None = None) -> Validation:
     """Validate a parsed YAML/JSON document: the model's rules, then the catalogue's."""
     try:

@@ -12,7 +12,8 @@ import yaml
 from marketplace.cli import PIPELINES_DIR, main
 from marketplace.conditions import ConditionError, parse_condition
 from marketplace.contracts.pipeline import json_schema
-from marketplace.validation import validate_definition, validate_text
+from marketplace.runner import load_pipeline
+from marketplace.validation import input_problems, validate_definition, validate_text
 
 LYRICS_REPORT = """
 pipeline: lyrics-report
@@ -145,6 +146,17 @@ def test_a_fallback_default_must_fit_what_it_stands_for() -> None:
     assert errors(data) == [
         "error: outputs.story.default: $summary.chunks is an integer, 'from' is a string"
     ]
+
+
+def test_input_values_are_checked_against_the_ports_they_feed() -> None:
+    covers = load_pipeline("covers")
+    assert input_problems(covers, {"steps": 2, "size": 256, "summary_words": 30}) == []
+    assert input_problems(covers, {"steps": 0, "size": 256}) == [
+        "input 'steps' (0) does not fit art/generate 'steps' (step 'art'): "
+        "0 is less than the minimum of 1"
+    ]
+    # one input feeding two ports is named once per port
+    assert len(input_problems(covers, {"size": 300})) == 2
 
 
 def test_conditions_are_cel_over_references_and_never_python() -> None:
