@@ -1,10 +1,10 @@
 """The covers pipeline (``pipelines/covers.yaml``) run by the engine, reported by stage.
 
-``covers run`` and the studio are shortcuts for ``marketplace run covers``: the options
-become the pipeline's inputs, the engine runs it, and the run's steps become the stages
-of the :class:`CoverReport` that ``report.json`` has always held (fetched, transcript,
-genre, lyrics, summary, covers, skipped, timings, failure). :class:`CoverProgress` keeps
-that report up to date while the run goes on, for a progress table or a web page.
+``covers run`` is a shortcut for ``marketplace run covers``: the options become the
+pipeline's inputs, the engine runs it, and the run's steps become the stages of the
+:class:`CoverReport` that ``report.json`` has always held (fetched, transcript, genre,
+lyrics, summary, covers, skipped, timings, failure). :class:`CoverProgress` keeps that
+report up to date while the run goes on, for a progress table.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Writing a run's results to a folder: the covers as PNGs, the fetched audio, report.json.
 
-The ``covers`` command and the studio both write this layout. ``report.json`` holds every
-intermediate result, with the images and the audio named by file instead of inlined.
+The ``covers`` command writes this layout. ``report.json`` holds every intermediate
+result, with the images and the audio named by file instead of inlined.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ OURS = ("marketplace", "bentos", "pipeline_client", "stack", "training")
 ALLOWED: dict[str, tuple[str, ...]] = {
     "marketplace/contracts": ("marketplace.contracts",),
     "marketplace": ("marketplace",),
-    "bentos/studio": ("bentos", "marketplace", "pipeline_client"),
+    "bentos/studio": ("bentos", "marketplace"),
     "bentos": ("bentos", "marketplace.contracts"),
     "pipeline_client": ("pipeline_client", "marketplace"),
     "training": ("training", "bentos", "marketplace.contracts"),

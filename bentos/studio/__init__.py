@@ -1,1 +1,1 @@
-"""The cover studio: the song-to-covers application, a job API and a web page."""
+"""The cover studio: durable runs of any pipeline (the marketplace API) and the cover page."""

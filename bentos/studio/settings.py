@@ -35,12 +35,12 @@ class StudioSettings(BaseSettings):
     takeover_after_s: float = Field(
         30.0, gt=0, description="silence after which another process resumes a process's runs"
     )
-    # The cover page's job API (/jobs), until it moves onto runs.
-    max_jobs: int = Field(2, ge=1, description="jobs running at once; the next gets 429")
-    job_ttl_hours: float = Field(24.0, gt=0, description="jobs are deleted this long after")
 
     def database(self) -> str:
-        return self.database_url or f"sqlite:///{self.data_dir / 'studio.sqlite'}"
+        if self.database_url:
+            return self.database_url
+        self.data_dir.mkdir(parents=True, exist_ok=True)  # a new data folder is made, not refused
+        return f"sqlite:///{self.data_dir / 'studio.sqlite'}"
 
     def dbos_database(self) -> str:
         """DBOS's own tables: in the same PostgreSQL database (its schema ``dbos``), or a

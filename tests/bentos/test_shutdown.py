@@ -1,5 +1,6 @@
 """The whole stack (``bentoml serve .``) answers readiness while it starts, and stops on
-Ctrl-C or SIGTERM within 10 s, every process of it, freeing its port."""
+Ctrl-C or SIGTERM within 10 s, every process of it, freeing its port and keeping its
+unfinished runs to resume."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import httpx
 import pytest
 
 from bentos.common.http import READY_TIMEOUT_S
+from bentos.studio.database import Database
 from stack.local import STACK_MARK, free_port, marked
 from tests.conftest import ROOT
 
@@ -83,20 +85,17 @@ def test_the_stack_answers_while_starting_and_stops_within_10_s(
         assert answers[0][1] < 60, answers
         assert all(seconds < READY_TIMEOUT_S + 1 for _, seconds in answers[1:]), answers
         assert len(marked(mark)) >= 13  # the arbiter and a worker per service
-        # a request in flight at the signal: a cover being painted
-        httpx.post(
-            f"http://127.0.0.1:{port}/jobs",
-            files={"audio": ("song.mp3", (ROOT / "stack/assets/demo-song.mp3").read_bytes())},
-            data={"steps": "40", "size": "512"},
-            timeout=30,
-        ).raise_for_status()
+        song = {"audio": ("song.mp3", (ROOT / "stack/assets/demo-song.mp3").read_bytes())}
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as api:
-            owner = api.get("/api/owner").json()["owner"]
-            api.post(  # and a durable run, which stays pending to be resumed
-                "/api/pipelines/lyrics-report/runs",
-                files={"audio": ("song.mp3", (ROOT / "stack/assets/demo-song.mp3").read_bytes())},
-                headers={"X-Studio-Owner": owner},
-            ).raise_for_status()
+            api.headers["X-Studio-Owner"] = owner = api.get("/api/owner").json()["owner"]
+            # work in flight at the signal: covers being painted, which stay pending to be
+            # resumed at the next start, and a shorter run (it may have ended by then)
+            covers = api.post(
+                "/api/pipelines/covers/runs", files=song, data={"steps": "40", "size": "512"}
+            )
+            painting = covers.raise_for_status().json()["id"]
+            report = api.post("/api/pipelines/lyrics-report/runs", files=song)
+            runs = {painting, report.raise_for_status().json()["id"]}
         time.sleep(4)
         os.killpg(proc.pid, signum)  # as a terminal sends Ctrl-C: to the whole group
         start = time.monotonic()
@@ -106,8 +105,14 @@ def test_the_stack_answers_while_starting_and_stops_within_10_s(
         assert not marked(mark), f"still running after {took:.0f} s: {marked(mark)}"
         assert took < STOP_WITHIN_S, took
         assert port_is_free(port)
-        jobs = list((tmp_path / "studio" / "jobs").glob("*/job.json"))
-        assert len(jobs) == 1 and '"status":"interrupted"' in jobs[0].read_text().replace(" ", "")
+        db = Database(f"sqlite:///{tmp_path / 'studio' / 'studio.sqlite'}")
+        try:
+            kept = {row["id"]: row["status"] for row in db.runs_of(owner)}
+        finally:
+            db.close()
+        assert kept.keys() == runs and kept[painting] in ("queued", "running"), kept
+        assert set(kept.values()) <= {"queued", "running", "done"}, kept  # none failed
+        assert list((tmp_path / "studio" / "runs" / painting / "inputs").iterdir())
     finally:
         for pid in marked(mark):
             os.kill(pid, signal.SIGKILL)

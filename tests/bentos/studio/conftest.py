@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -10,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bentos.studio.owners import HEADER
 from stack.local import serve
 from tests.conftest import ROOT
 
@@ -18,13 +20,12 @@ STUDIO = "bentos.studio.service:Studio"
 
 @pytest.fixture(scope="session")
 def studio_env(smoke_stack: dict[str, str], audio_site: str, tmp_path_factory) -> dict[str, str]:
-    """One job, one run at a time, three runs in the queue: the limits are easy to reach."""
+    """One run at a time, three runs in the queue: the limits are easy to reach."""
     return {
         **{f"MARKETPLACE_{s.upper()}_URL": url for s, url in smoke_stack.items()},
         "MARKETPLACE_PROFILE": "smoke",
         "YOUTUBE_TEST_ORIGIN": audio_site,
         "STUDIO_DATA_DIR": str(tmp_path_factory.mktemp("studio")),
-        "STUDIO_MAX_JOBS": "1",
         "STUDIO_MAX_RUNNING": "1",
         "STUDIO_MAX_QUEUED": "3",
     }
@@ -44,16 +45,31 @@ def studio(start_studio):
         yield url
 
 
-def submit(studio: str, song: Path | None = None, **form: str) -> httpx.Response:
+OWNER = secrets.token_urlsafe(32)  # the owner token of the runs these helpers submit
+ACTIVE = ("queued", "running")
+
+
+def submit(
+    studio: str, song: Path | None = None, owner: str = OWNER, **form: str
+) -> httpx.Response:
+    """Start a run of the covers pipeline: ``song`` as its ``audio``, ``form`` as its other
+    inputs, as text (``url``, ``steps="2"``, ``models='["sd2-base"]'``)."""
     files = {"audio": (song.name, song.read_bytes(), "audio/mpeg")} if song else None
-    return httpx.post(f"{studio}/jobs", files=files, data=form, timeout=60)
+    return httpx.post(
+        f"{studio}/api/pipelines/covers/runs",
+        files=files,
+        data=form,
+        headers={HEADER: owner},
+        timeout=60,
+    )
 
 
-def wait_done(url: str, job_id: str, timeout: float = 300) -> dict:
+def wait_done(url: str, run_id: str, timeout: float = 300, owner: str = OWNER) -> dict:
+    """The run once it has ended (no longer queued or running)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        job = httpx.get(f"{url}/jobs/{job_id}", timeout=10).json()
-        if job["status"] != "running":
-            return job
+        run = httpx.get(f"{url}/api/runs/{run_id}", headers={HEADER: owner}, timeout=10).json()
+        if run["status"] not in ACTIVE:
+            return run
         time.sleep(0.5)
-    raise TimeoutError(f"job {job_id} still running after {timeout} s")
+    raise TimeoutError(f"run {run_id} still {run['status']} after {timeout} s")

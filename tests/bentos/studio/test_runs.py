@@ -15,10 +15,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from PIL import Image
 
 from tests.conftest import DEMO_SONG
 
 pytestmark = pytest.mark.slow
+FAST = {"steps": "2", "size": "256"}
+MODELS = ["sd2-base", "openjourney", "album-cover"]
 
 
 @pytest.fixture
@@ -158,6 +161,140 @@ def test_a_run_is_seen_by_its_owner_and_by_a_share_link_only(api: str) -> None:
     wait(owner, run["id"])
     assert owner.delete(f"/api/runs/{run['id']}").status_code == 204
     assert owner.get(f"/api/runs/{run['id']}").status_code == 404
+
+
+def test_a_song_becomes_covers_with_every_result_kept(api: str) -> None:
+    session = client(api)
+    answer = start(session, "covers", **FAST, seed="9")
+    assert answer.status_code == 202, answer.text
+    run = wait(session, answer.json()["id"])
+    assert run["status"] == "done", run
+    assert run["steps"]["fetch"]["status"] == "skipped"  # a file: nothing to fetch
+    assert all(s["status"] == "finished" for k, s in run["steps"].items() if k != "fetch")
+    outputs = run["outputs"]
+    assert run["steps"]["transcribe"]["result"]["duration"] == pytest.approx(20.0, abs=0.2)
+    assert outputs["genre"] in run["steps"]["genre"]["result"]["probabilities"]
+    assert outputs["emotion"] in outputs["prompt"] and outputs["seed"] == 9
+    covers = [c["png"]["file"] for c in outputs["covers"]]
+    assert covers == [f"covers-{i}-{m}.png" for i, m in enumerate(MODELS, 1)]
+    assert {*covers, "outputs.json", "report.json"} <= set(run["files"])
+    for name in covers:
+        png = session.get(f"/api/runs/{run['id']}/files/{name}")
+        assert png.headers["content-type"] == "image/png"
+        assert Image.open(io.BytesIO(png.content)).size == (256, 256)
+    archive = session.get(f"/api/runs/{run['id']}/archive.zip")
+    assert sorted(zipfile.ZipFile(io.BytesIO(archive.content)).namelist()) == sorted(run["files"])
+    saved = session.get(f"/api/runs/{run['id']}/files/outputs.json").json()
+    assert saved["prompt"] == outputs["prompt"]
+    assert session.delete(f"/api/runs/{run['id']}").status_code == 204
+
+
+def test_a_youtube_address_is_fetched_and_its_audio_kept(api: str, audio_site: str) -> None:
+    session = client(api)
+    form = {**FAST, "models": '["sd2-base"]', "url": f"{audio_site}/song.mp3"}
+    run = wait(session, session.post("/api/pipelines/covers/runs", data=form).json()["id"])
+    assert run["status"] == "done", run
+    fetched = run["steps"]["fetch"]["result"]
+    assert fetched["title"] == "song" and fetched["audio"]["file"] in run["files"]
+    audio = session.get(f"/api/runs/{run['id']}/files/{fetched['audio']['file']}")
+    assert audio.status_code == 200 and len(audio.content) == fetched["audio"]["bytes"] > 0
+    assert [c["model"] for c in run["outputs"]["covers"]] == ["sd2-base"]
+
+
+@pytest.mark.parametrize(
+    ("address", "why"),
+    [
+        ("https://example.com/song.mp3", "url_not_allowed: 'example.com' is not a YouTube"),
+        ("https://www.youtube.com/playlist?list=PL1", "url_not_allowed: a YouTube playlist"),
+        ("{audio_site}/missing.mp3", "HTTP Error 404"),
+    ],
+    ids=["not-youtube", "playlist", "missing"],
+)
+def test_an_address_that_cannot_be_fetched_fails_the_run_naming_why(
+    api: str, audio_site: str, address: str, why: str
+) -> None:
+    session = client(api)
+    url = address.format(audio_site=audio_site)
+    run = wait(session, session.post("/api/pipelines/covers/runs", data={"url": url}).json()["id"])
+    assert run["status"] == "failed" and run["failed_step"] == "fetch", run
+    assert why in run["error"] and run["steps"]["fetch"]["status"] == "failed"
+    assert run["steps"]["transcribe"]["status"] == "cancelled"  # not run: the fetch failed
+    assert run["files"] == ["outputs.json", "report.json"]  # what happened is kept
+    report = session.get(f"/api/runs/{run['id']}/files/report.json").json()
+    assert report["failure"]["step"] == "fetch"
+
+
+def test_a_run_without_a_song_fails_naming_the_missing_input(api: str) -> None:
+    session = client(api)
+    answer = session.post("/api/pipelines/covers/runs", data={"steps": "2"})
+    run = wait(session, answer.json()["id"])
+    assert run["status"] == "failed" and run["failed_step"] == "transcribe", run
+    assert "input 'audio' is absent" in run["error"]
+
+
+@pytest.mark.parametrize("form", [{"steps": "0"}, {"size": "300"}], ids=["steps", "size"])
+def test_cover_settings_out_of_bounds_are_refused_at_submission(api: str, form: dict) -> None:
+    session = client(api)
+    answer = start(session, "covers", **form)
+    if answer.status_code == 202:  # not refused: do not leave it in the shared queue
+        session.delete(f"/api/runs/{answer.json()['id']}")
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"] == "invalid_inputs"
+    assert "does not fit art/generate" in answer.json()["detail"]
+
+
+def test_an_empty_upload_is_refused(api: str, tmp_path: Path) -> None:
+    session = client(api)
+    empty = tmp_path / "empty.mp3"
+    empty.write_bytes(b"")
+    answer = start(session, "covers", empty)
+    assert answer.status_code == 400 and answer.json()["error"] == "invalid_inputs"
+    assert "'audio': the file is empty" in answer.json()["detail"]
+    assert session.get("/api/runs").json() == []
+
+
+def test_a_declared_length_over_the_limit_is_refused_before_reading(api: str) -> None:
+    session = client(api)
+    answer = session.post(
+        "/api/pipelines/covers/runs",
+        content=b"\0" * (60 << 20),  # Content-Length: 60 MiB, over one file's 50
+        headers={"Content-Type": "multipart/form-data; boundary=b"},
+    )
+    assert answer.status_code == 413 and answer.json()["error"] == "upload_too_large"
+    assert "the request is 60 MiB" in answer.json()["detail"]
+
+
+def test_an_upload_over_the_limit_is_refused_and_nothing_is_kept(api: str) -> None:
+    session = client(api)
+
+    def body():
+        yield b'--b\r\nContent-Disposition: form-data; name="audio"; filename="big.wav"\r\n\r\n'
+        for _ in range(51):  # STUDIO_MAX_UPLOAD_MB is 50
+            yield b"\0" * (1 << 20)
+        yield b"\r\n--b--\r\n"
+
+    answer = session.post(
+        "/api/pipelines/covers/runs",
+        content=body(),
+        headers={"Content-Type": "multipart/form-data; boundary=b"},
+    )
+    assert answer.status_code == 413 and answer.json()["error"] == "upload_too_large"
+    assert "STUDIO_MAX_UPLOAD_MB" in answer.json()["detail"]
+    assert session.get("/api/runs").json() == []
+
+
+def test_unknown_runs_and_files_are_404(api: str) -> None:
+    session = client(api)
+    unknown = session.get(f"/api/runs/{'0' * 32}")
+    assert unknown.status_code == 404 and unknown.json()["error"] == "not_found"
+    assert session.get("/api/runs/..%2F..%2Fetc").status_code == 404
+    assert session.get(f"/api/runs/{'0' * 32}/archive.zip").status_code == 404
+    run = wait(session, start(session, "song-profile").json()["id"])
+    for name in ("inputs", "cache", "outputs.json.tmp"):
+        missing = session.get(f"/api/runs/{run['id']}/files/{name}")
+        assert missing.status_code == 404 and "has no file" in missing.json()["detail"]
+    escape = session.get(f"/api/runs/{run['id']}/files/..%2Finputs%2Faudio--demo-song.mp3")
+    assert escape.status_code == 404
 
 
 def test_runs_beyond_the_limit_wait_in_a_bounded_queue(api: str) -> None:

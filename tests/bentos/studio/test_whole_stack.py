@@ -18,6 +18,8 @@ def test_the_root_bento_serves_the_whole_stack(tmp_path_factory) -> None:
         "STUDIO_DATA_DIR": str(tmp_path_factory.mktemp("studio")),
     }
     with serve(".", env=env, cwd=ROOT, ready_timeout=600) as url:
-        job = wait_done(url, submit(url, DEMO_SONG, steps="2", size="256").json()["id"])
-    assert job["status"] == "done", job
-    assert job["files"] == ["sd2-base.png", "openjourney.png", "album-cover.png", "report.json"]
+        run = wait_done(url, submit(url, DEMO_SONG, steps="2", size="256").json()["id"])
+    assert run["status"] == "done", run
+    covers = ["covers-1-sd2-base.png", "covers-2-openjourney.png", "covers-3-album-cover.png"]
+    assert [c["png"]["file"] for c in run["outputs"]["covers"]] == covers
+    assert {*covers, "outputs.json", "report.json"} <= set(run["files"])
