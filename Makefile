@@ -56,6 +56,9 @@ postgres:
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@# the studio's web app: plain ES modules, served as they are (no build step)
+	@if command -v node >/dev/null; then for f in bentos/studio/static/js/*.js; do \
+		node --input-type=module --check < "$$f" || { echo "$$f"; exit 1; }; done; fi
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

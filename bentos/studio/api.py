@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile
 
 from bentos.common.errors import ClientError, NotFound, ServerError
+from bentos.common.settings import MarketplaceSettings, Profile
 from bentos.studio.database import Database, QueueFull
 from bentos.studio.durable import Durable
 from bentos.studio.runs import Runs, RunView
@@ -33,7 +34,7 @@ from marketplace.contracts.catalogue import Catalogue
 from marketplace.contracts.pipeline import PipelineDefinition
 from marketplace.contracts.schemas import ErrorBody
 from marketplace.runner import PIPELINES_DIR
-from marketplace.validation import Problem, validate_definition, validate_text
+from marketplace.validation import Problem, input_problems, validate_definition, validate_text
 
 EVENTS_POLL_S = 0.3
 ENDED = ("done", "failed", "cancelled")
@@ -122,6 +123,10 @@ class Checked(BaseModel):
     valid: bool = Field(description="no errors (warnings allowed)")
     errors: list[Problem]
     warnings: list[Problem]
+    document: dict[str, Any] | None = Field(
+        None, description="the definition as JSON, when the body was a YAML or JSON mapping"
+    )
+    yaml: str | None = Field(None, description="the same definition as YAML")
 
 
 class Saved(BaseModel):
@@ -137,6 +142,24 @@ class Shared(BaseModel):
 # -- the catalogue and pipelines ----------------------------------------------------------
 
 
+class About(BaseModel):
+    profile: str = Field(description="full: the real models; smoke: tiny random-weight models")
+    note: str | None = Field(None, description="what the profile means for the results")
+
+
+@router.get("/about")
+def about() -> About:
+    """Which models answer: with the smoke profile, every result is meaningless."""
+    profile = MarketplaceSettings().profile
+    note = None
+    if profile is Profile.SMOKE:
+        note = (
+            "smoke profile: every model here is tiny and has random weights, so lyrics, "
+            "genres, emotions and covers are meaningless; serve with PROFILE=full for real ones"
+        )
+    return About(profile=profile.value, note=note)
+
+
 @router.get("/owner")
 def get_owner(who: Owner) -> dict[str, str]:
     """Your owner token: send it back in X-Studio-Owner (browsers keep it in a cookie)."""
@@ -147,6 +170,35 @@ def get_owner(who: Owner) -> dict[str, str]:
 def services(ctx: Ctx) -> dict[str, Any]:
     """The catalogue: every service, its endpoints and their typed ports."""
     return ctx.catalogue.model_dump(mode="json")
+
+
+@router.get("/services/{name}/openapi.json")
+def service_openapi(ctx: Ctx, name: str) -> dict[str, Any]:
+    """An OpenAPI document of one service, from the catalogue's schemas (which are
+    generated from the service's own request and answer models)."""
+    service = ctx.catalogue.service(name)
+    if service is None:
+        known = ", ".join(s.name for s in ctx.catalogue.services)
+        raise NotFound(f"no service '{name}' (services: {known})")
+    paths = {}
+    for endpoint in service.endpoints:
+        uploads = any(p.json_schema.get("format") == "binary" for p in endpoint.inputs)
+        media = "multipart/form-data" if uploads else "application/json"
+        paths[endpoint.route] = {
+            "post": {
+                "summary": endpoint.summary,
+                "operationId": endpoint.name,
+                "requestBody": {"required": True, "content": {
+                    media: {"schema": endpoint.input_schema}}},
+                "responses": {"200": {"description": "the answer", "content": {
+                    "application/json": {"schema": endpoint.output_schema}}}},
+            }
+        }  # fmt: skip
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": service.name, "version": service.version, "summary": service.summary},
+        "paths": paths,
+    }
 
 
 def shipped(name: str) -> PipelineInfo | None:
@@ -224,9 +276,22 @@ DEFINITION_BODY = {
 @router.post("/pipelines/validate", openapi_extra=DEFINITION_BODY)
 async def validate(request: Request) -> Checked:
     """Every problem of a definition, each naming where it is; ``valid`` when none is an
-    error."""
-    result = validate_text(await _definition_text(request))
-    return Checked(valid=result.valid, errors=result.errors, warnings=result.warnings)
+    error. The definition comes back as JSON and as YAML (the editor's two views)."""
+    text = await _definition_text(request)
+    result = validate_text(text)
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError:
+        document = None
+    if not isinstance(document, dict):
+        document = None
+    return Checked(
+        valid=result.valid,
+        errors=result.errors,
+        warnings=result.warnings,
+        document=document,
+        yaml=yaml.safe_dump(document, sort_keys=False, allow_unicode=True) if document else None,
+    )
 
 
 @router.put("/pipelines/{name}", status_code=201, openapi_extra=DEFINITION_BODY)
@@ -277,7 +342,11 @@ async def submit(
     booleans, lists and objects as JSON text). Answers at once, queued or running."""
     info = get_pipeline(ctx, name, version)
     definition = PipelineDefinition.model_validate(info.definition)
+    _refuse_oversized(request, definition, ctx.settings)
     values, uploads = await _read_inputs(request, definition, ctx.settings)
+    problems = input_problems(definition, values, ctx.catalogue)
+    if problems:  # a value the service would refuse: said now, not after the steps before
+        raise InvalidInputs("; ".join(problems))
     try:
         row = await asyncio.to_thread(
             ctx.runs.admit, who, definition, values, uploads, ctx.settings.max_queued
@@ -294,6 +363,21 @@ async def submit(
         await asyncio.to_thread(ctx.db.update, row["id"], status="failed", error=error)
         raise QueueUnavailable(error) from exc
     return await asyncio.to_thread(ctx.runs.view, row, owner=True)
+
+
+def _refuse_oversized(
+    request: Request, definition: PipelineDefinition, settings: StudioSettings
+) -> None:
+    """A declared length over what the pipeline's file inputs may take is refused before
+    the body is read (a body without a length is counted as it is read)."""
+    length = request.headers.get("content-length", "")
+    files = sum(1 for i in definition.inputs.values() if i.port_type == "file")
+    ceiling = max(files, 1) * settings.max_upload_mb * 2**20 + 2**20  # + the form's fields
+    if length.isdigit() and int(length) > ceiling:
+        raise UploadTooLarge(
+            f"the request is {int(length) / 2**20:.0f} MiB; each file may be at most "
+            f"{settings.max_upload_mb:g} MiB (STUDIO_MAX_UPLOAD_MB)"
+        )
 
 
 async def _read_inputs(

@@ -82,6 +82,11 @@ def test_each_bento_holds_the_contracts_and_no_smoke_model_builders(
     if service == "studio":  # it runs the covers pipeline on the engine
         assert (src / "pipelines" / "covers.yaml").is_file()
         assert (src / "marketplace" / "contracts" / "catalogue.json").is_file()
+        # the web app ships whole: its page, styles and every module it imports
+        web = src / "bentos" / "studio" / "static"
+        assert {"index.html", "style.css", "js/app.js", "js/editor.js"} <= {
+            str(p.relative_to(web)) for p in web.rglob("*") if p.is_file()
+        }
 
 
 def git(root: Path, *args: str) -> str:
