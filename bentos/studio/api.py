@@ -127,6 +127,9 @@ class Checked(BaseModel):
         None, description="the definition as JSON, when the body was a YAML or JSON mapping"
     )
     yaml: str | None = Field(None, description="the same definition as YAML")
+    typed: bool = Field(
+        False, description="it parsed as a pipeline, so the catalogue's checks (types) ran"
+    )
 
 
 class Saved(BaseModel):
@@ -291,6 +294,7 @@ async def validate(request: Request) -> Checked:
         warnings=result.warnings,
         document=document,
         yaml=yaml.safe_dump(document, sort_keys=False, allow_unicode=True) if document else None,
+        typed=result.definition is not None,
     )
 
 

@@ -151,6 +151,9 @@ def test_the_yaml_view_and_the_canvas_stay_in_sync(page, studio: str) -> None:
     page.fill("#step-id", "feelings")
     page.press("#step-id", "Enter")
     page.wait_for_function("document.querySelector('#yaml').value.includes('$feelings.emotions')")
+    page.fill("#yaml", "pipeline: half\nsteps:\n  foo:\n")  # half typed: drawn, no crash
+    page.wait_for_selector(".node[data-node='foo'] .error:has-text('unknown call')")
+    assert page.locator(".node.step").count() == 1
 
 
 def test_the_catalogue_lists_every_service_with_its_ports(page, studio: str) -> None:

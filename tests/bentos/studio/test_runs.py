@@ -90,6 +90,10 @@ def test_validation_names_every_problem_and_saving_makes_versions(api: str) -> N
     assert problems == [
         ("steps.analyze.call", "service 'lyrics' has no endpoint 'nope' (endpoints: analyze)")
     ]
+    assert result["typed"] and result["document"]["steps"]["analyze"]["call"] == "lyrics/nope"
+    assert "call: lyrics/nope" in result["yaml"]  # the editor's two views, from one parser
+    unparsed = session.post("/api/pipelines/validate", content="pipeline: x\nsteps: {}").json()
+    assert not unparsed["typed"] and unparsed["document"] == {"pipeline": "x", "steps": {}}
     assert session.post("/api/pipelines/validate", content=text).json()["valid"]
     first = session.put("/api/pipelines/my-report", content=text)
     assert first.status_code == 201 and first.json() == {"name": "my-report", "version": 1}

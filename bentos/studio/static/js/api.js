@@ -45,7 +45,10 @@ export function archiveUrl(runId, share) {
 let catalogue = null;
 /** The catalogue, fetched once per page. */
 export async function services() {
-  catalogue = catalogue || api("/services");
+  catalogue = catalogue || api("/services").catch((err) => {
+    catalogue = null; // tried again next time
+    throw err;
+  });
   return catalogue;
 }
 

@@ -14,38 +14,48 @@ import { runForm, runList, runPage } from "./run.js";
 const view = document.getElementById("view");
 let stop = null; // the current page's live updates
 
+// Each page renders into its own container, which leaves the document when the next
+// navigation starts: a slow page never draws over a newer one.
 const ROUTES = [
-  [/^\/?$/, () => coverForm(view)],
-  [/^\/covers\/([0-9a-f]{32})$/, (id) => coverRun(view, id)],
-  [/^\/catalogue$/, () => cataloguePage(view)],
-  [/^\/pipelines$/, () => pipelinesPage(view)],
-  [/^\/pipelines\/([a-z0-9-]+)$/, (name) => pipelinePage(view, name)],
-  [/^\/editor(?:\/([a-z0-9-]+))?$/, (name) => editorPage(view, name)],
-  [/^\/run\/([a-z0-9-]+)$/, (name) => runForm(view, name)],
-  [/^\/runs$/, () => runList(view)],
-  [/^\/runs\/([0-9a-f]{32})$/, (id, query) => runPage(view, id, query.get("share"))],
+  [/^\/?$/, (at) => coverForm(at)],
+  [/^\/covers\/([0-9a-f]{32})$/, (at, id) => coverRun(at, id)],
+  [/^\/catalogue$/, (at) => cataloguePage(at)],
+  [/^\/pipelines$/, (at) => pipelinesPage(at)],
+  [/^\/pipelines\/([a-z0-9-]+)$/, (at, name) => pipelinePage(at, name)],
+  [/^\/editor(?:\/([a-z0-9-]+))?$/, (at, name) => editorPage(at, name)],
+  [/^\/run\/([a-z0-9-]+)$/, (at, name) => runForm(at, name)],
+  [/^\/runs$/, (at) => runList(at)],
+  [/^\/runs\/([0-9a-f]{32})$/, (at, id, query) => runPage(at, id, query.get("share"))],
 ];
+
+let visit = 0; // a page that finishes loading after the next navigation is dropped
 
 async function route() {
   if (stop) stop();
   stop = null;
+  const mine = ++visit;
   const [path, search = ""] = location.hash.replace(/^#/, "").split("?");
   const query = new URLSearchParams(search);
   for (const link of document.querySelectorAll("nav a")) {
     link.classList.toggle("active", link.getAttribute("href") === `#${path.split("/").slice(0, 2).join("/") || "/"}`);
   }
-  for (const [pattern, page] of ROUTES) {
-    const match = pattern.exec(path || "/");
-    if (!match) continue;
-    try {
-      const result = await page(...match.slice(1), query);
-      if (typeof result === "function") stop = result;
-    } catch (err) {
-      fill(view, h("p", { class: "error", role: "alert" }, explain(err)));
-    }
+  const match = ROUTES.map(([pattern, page]) => [pattern.exec(path || "/"), page]).find(([m]) => m);
+  if (!match) {
+    fill(view, h("p", { class: "error", role: "alert" }, `No page at ${path}.`), h("a", { href: "#/" }, "Back to the cover app"));
     return;
   }
-  fill(view, h("p", { class: "error", role: "alert" }, `No page at ${path}.`), h("a", { href: "#/" }, "Back to the cover app"));
+  const [found, page] = match;
+  const container = h("div", { class: "page" }, h("p", { class: "muted" }, "Loading…"));
+  fill(view, container);
+  try {
+    const result = await page(container, ...found.slice(1), query);
+    if (typeof result === "function") {
+      if (mine === visit) stop = result;
+      else result(); // navigated away meanwhile
+    }
+  } catch (err) {
+    if (mine === visit) fill(container, h("p", { class: "error", role: "alert" }, explain(err)));
+  }
 }
 
 async function banner() {

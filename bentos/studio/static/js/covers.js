@@ -1,9 +1,10 @@
 // The cover app, the front page: a song in, album covers out. It starts a run of the
 // `covers` pipeline with its options and follows it like any run.
-import { fill, h, mib } from "./dom.js";
-import { api, archiveUrl, explain, fileUrl } from "./api.js";
+import { fill, h, keyboardPicker, mib } from "./dom.js";
+import { archiveUrl, explain, fileUrl } from "./api.js";
 import { bars, chips } from "./render.js";
 import { follow, queueText } from "./follow.js";
+import { startRun } from "./run.js";
 
 const STAGES = {
   fetch: "Download", transcribe: "Lyrics (Whisper)", genre: "Genre",
@@ -19,6 +20,7 @@ export function coverForm(view) {
   const text = h("span", { id: "drop-text" }, "Drop an audio file here, or click to choose one");
   const file = h("input", { id: "file", name: "audio", type: "file", accept: "audio/*,video/webm,.mp3,.ogg,.opus,.wav,.flac,.m4a" });
   const drop = h("label", { id: "drop", class: "drop", for: "file", tabindex: "0" }, file, text);
+  keyboardPicker(drop, file);
   const url = h("input", { id: "url", name: "url", type: "url", placeholder: "https://www.youtube.com/watch?v=…", autocomplete: "off" });
   const error = h("p", { id: "form-error", class: "error", role: "alert", hidden: true });
   const setFile = (f) => {
@@ -69,16 +71,7 @@ export function coverForm(view) {
     const names = models.value.split(",").map((m) => m.trim()).filter(Boolean);
     if (names.length) data.append("models", JSON.stringify(names));
     data.append("summary", summary.value);
-    go.disabled = true;
-    try {
-      const run = await api("/pipelines/covers/runs", { method: "POST", body: data });
-      location.hash = `#/covers/${run.id}`;
-    } catch (err) {
-      error.textContent = explain(err);
-      error.hidden = false;
-    } finally {
-      go.disabled = false;
-    }
+    await startRun("covers", data, { button: go, error, page: "covers" });
   });
   fill(view,
     h("section", { class: "hero" }, h("h2", {}, "Cover studio"),
@@ -88,12 +81,12 @@ export function coverForm(view) {
 
 export function coverRun(view, runId) {
   const title = h("h2", { id: "job-title" });
-  const status = h("span", { id: "job-status", class: "badge" });
+  const status = h("span", { id: "job-status", class: "badge", "aria-live": "polite" });
   const again = h("a", { id: "again", class: "button secondary", href: "#/" }, "Start over");
   const details = h("a", { href: `#/runs/${runId}` }, "run details");
   const queue = h("p", { id: "queue-position", class: "muted", hidden: true });
   const error = h("p", { id: "job-error", class: "error", role: "alert", hidden: true });
-  const stages = h("ol", { id: "stages", class: "stages" });
+  const stages = h("ol", { id: "stages", class: "stages", "aria-live": "polite" });
   const results = h("div", { class: "results" });
   const gallery = h("section", { id: "gallery-box", hidden: true });
   fill(view, h("section", { id: "job" },

@@ -45,3 +45,13 @@ export function fill(el, ...children) {
   el.replaceChildren();
   return append(el, children);
 }
+
+/** A label that opens its (hidden) file input from the keyboard too. */
+export function keyboardPicker(label, input) {
+  label.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" || e.key === " ") {
+      e.preventDefault();
+      input.click();
+    }
+  });
+}

@@ -16,16 +16,23 @@ const YAML_MS = 400;
 
 const clone = (value) => JSON.parse(JSON.stringify(value));
 
+const isObject = (v) => v && typeof v === "object" && !Array.isArray(v);
+
+/** A document the canvas can draw, whatever half-typed YAML gave. */
 function normalise(data) {
   const doc = { pipeline: "my-pipeline", version: 1, description: "", inputs: {}, steps: {}, outputs: {}, ...data };
-  for (const key of ["inputs", "steps", "outputs"]) {
-    if (!doc[key] || typeof doc[key] !== "object" || Array.isArray(doc[key])) doc[key] = {};
-  }
-  for (const step of Object.values(doc.steps)) {
-    if (step && typeof step === "object" && (!step.with || typeof step.with !== "object")) step.with = {};
+  for (const key of ["inputs", "steps", "outputs"]) if (!isObject(doc[key])) doc[key] = {};
+  for (const [name, declared] of Object.entries(doc.inputs)) if (!isObject(declared)) doc.inputs[name] = {};
+  for (const [id, step] of Object.entries(doc.steps)) {
+    const fixed = isObject(step) ? step : {};
+    if (typeof fixed.call !== "string") fixed.call = "";
+    if (!isObject(fixed.with)) fixed.with = {};
+    doc.steps[id] = fixed;
   }
   return doc;
 }
+
+const STEP_ID = /^[a-z][a-z0-9_]{0,39}$/;
 
 function stepIdFor(call, taken) {
   let base = call.split("/")[1].toLowerCase().replace(/[^a-z0-9_]/g, "_");
@@ -112,22 +119,37 @@ export async function editorPage(view, name) {
       h("h3", {}, result.valid ? "Valid" : "Problems", " ", h("span", { id: "validity", class: `badge ${result.valid ? "done" : "failed"}` }, result.valid ? "valid" : `${result.errors.length} error(s)`)),
       items.length ? h("ul", {}, items.map((p) => h("li", { class: p.level, dataset: { where: p.where } }, h("code", {}, p.where), ` ${p.message}`))) : null);
   };
+  // Canvas edits validate the document and refresh the YAML view; YAML typed in the view
+  // is parsed into the document. Only the latest answer counts, and the YAML view is never
+  // overwritten while it holds text not parsed yet.
+  let latest = 0;
+  let yamlPending = false;
+  let edits = 0; // canvas edits so far
   const validate = debounce(async () => {
+    const mine = ++latest;
     try {
       const result = await postJson("/pipelines/validate", doc);
+      if (mine !== latest) return;
       showProblems(result);
-      if (document.activeElement !== yamlView && result.yaml) yamlView.value = result.yaml;
+      if (!yamlPending && document.activeElement !== yamlView && result.yaml) yamlView.value = result.yaml;
     } catch (err) {
-      fill(problems, h("p", { class: "error" }, explain(err)));
+      if (mine === latest) fill(problems, h("p", { class: "error" }, explain(err)));
     }
   }, VALIDATE_MS);
   const changed = () => {
+    edits += 1;
     draw();
     validate();
   };
-  yamlView.addEventListener("input", debounce(async () => {
+  async function parseYaml() {
+    const mine = ++latest;
+    const text = yamlView.value;
+    const before = edits;
     try {
-      const result = await api("/pipelines/validate", { method: "POST", body: yamlView.value, type: "application/yaml" });
+      const result = await api("/pipelines/validate", { method: "POST", body: text, type: "application/yaml" });
+      if (yamlView.value !== text) return; // newer typing: its own parse is on the way
+      if (mine !== latest || edits !== before) { parseLater(); return; } // overtaken: again
+      yamlPending = false;
       showProblems(result);
       if (result.document) {
         doc = normalise(result.document);
@@ -136,14 +158,17 @@ export async function editorPage(view, name) {
         draw();
       }
     } catch (err) {
-      fill(problems, h("p", { class: "error" }, explain(err)));
+      if (mine === latest) fill(problems, h("p", { class: "error" }, explain(err)));
     }
-  }, YAML_MS));
-  nameField.addEventListener("input", () => { doc.pipeline = nameField.value.trim(); validate(); });
-  description.addEventListener("input", () => { doc.description = description.value; validate(); });
+  }
+  const parseLater = debounce(parseYaml, YAML_MS);
+  yamlView.addEventListener("input", () => { yamlPending = true; parseLater(); });
+  nameField.addEventListener("input", () => { doc.pipeline = nameField.value.trim(); edits += 1; validate(); });
+  description.addEventListener("input", () => { doc.description = description.value; edits += 1; validate(); });
   save.addEventListener("click", async () => {
     saved.className = "";
     saved.textContent = "saving…";
+    if (yamlPending) await parseYaml(); // what the YAML view says is what is saved
     try {
       const result = await api(`/pipelines/${encodeURIComponent(doc.pipeline)}`, { method: "PUT", body: JSON.stringify(doc), type: "application/json" });
       fill(saved, `Saved ${result.name} version ${result.version} · `, h("a", { href: `#/run/${result.name}`, id: "run-saved" }, "run it"));
@@ -184,6 +209,7 @@ export async function editorPage(view, name) {
       return;
     }
     const candidate = clone(doc);
+    candidate.pipeline = "connection-check"; // a name being typed must not stop the check
     candidate.steps[node].with[port] = ref;
     let result;
     try {
@@ -194,23 +220,31 @@ export async function editorPage(view, name) {
       return;
     }
     const refused = result.errors.find((p) => p.where === `steps.${node}.with.${port}`);
-    if (refused) {
-      connectError.textContent = `Cannot connect ${ref} to ${node}.${port}: ${refused.message}`;
+    if (refused || !result.typed) {
+      const why = refused ? refused.message
+        : `the types cannot be checked until this is fixed: ${result.errors[0]?.where}: ${result.errors[0]?.message}`;
+      connectError.textContent = `Cannot connect ${ref} to ${node}.${port}: ${why}`;
       connectError.hidden = false;
       return;
     }
-    doc = candidate;
+    if (!(node in doc.steps)) return; // removed meanwhile
+    doc.steps[node].with[port] = ref; // on the document as it is now: edits meanwhile kept
     changed();
   }
 
   function renameStep(from, to) {
-    if (!to || to === from || to in doc.steps || to === "inputs") return false;
+    if (!STEP_ID.test(to) || to === from || to in doc.steps || to === "inputs") {
+      connectError.textContent = `'${to}' cannot be a step id: lower case letters, digits and _, starting with a letter, not 'inputs' nor another step's`;
+      connectError.hidden = false;
+      return false;
+    }
     const steps = {};
     for (const [id, step] of Object.entries(doc.steps)) steps[id === from ? to : id] = step;
     doc.steps = steps;
     for (const step of Object.values(doc.steps)) {
       for (const [port, value] of Object.entries(step.with)) step.with[port] = rewrite(value, from, to);
       if (step.needs) step.needs = step.needs.map((n) => (n === from ? to : n));
+      if (step.when) step.when = step.when.replace(new RegExp(`\\$${from}(?=\\.)`, "g"), `$${to}`);
     }
     for (const [out, value] of Object.entries(doc.outputs)) doc.outputs[out] = rewrite(value, from, to);
     pos[to] = pos[from];
@@ -219,21 +253,26 @@ export async function editorPage(view, name) {
     return true;
   }
 
-  function removeStep(id) {
-    delete doc.steps[id];
+  /** Bindings and outputs that read ``root`` (a step, or "inputs") are dropped. */
+  function unbind(root) {
     for (const step of Object.values(doc.steps)) {
       for (const [port, value] of Object.entries(step.with)) {
-        const kept = rewrite(value, id, null);
+        const kept = rewrite(value, root, null);
         if (kept === undefined) delete step.with[port];
         else step.with[port] = kept;
       }
-      if (step.needs) step.needs = step.needs.filter((n) => n !== id);
+      if (step.needs) step.needs = step.needs.filter((n) => n !== root);
     }
     for (const [out, value] of Object.entries(doc.outputs)) {
-      const kept = rewrite(value, id, null);
+      const kept = rewrite(value, root, null);
       if (kept === undefined) delete doc.outputs[out];
       else doc.outputs[out] = kept;
     }
+  }
+
+  function removeStep(id) {
+    delete doc.steps[id];
+    unbind(id);
     selected = null;
   }
 
@@ -261,7 +300,7 @@ export async function editorPage(view, name) {
     return [
       Object.entries(doc.inputs).map(([input, declared]) => {
         const remove = h("button", { type: "button", class: "x", title: `remove input ${input}` }, "×");
-        remove.addEventListener("click", () => { delete doc.inputs[input]; changed(); });
+        remove.addEventListener("click", () => { delete doc.inputs[input]; unbind("inputs"); changed(); });
         return h("div", { class: "row out-row", dataset: { input } }, remove,
           h("span", { class: "pname" }, input), h("small", { class: "ptype" }, declared.media ? `file ${declared.media}` : declared.type || "any",
             declared.required === false ? "?" : ""), portOut(`$inputs.${input}`));
@@ -332,8 +371,8 @@ export async function editorPage(view, name) {
     const paths = [];
     const wire = (value, node, port) => {
       for (const ref of refsOf(value)) {
-        const source = canvas.querySelector(`.port.out[data-ref="$${ref.root}.${ref.path[0]}"]`);
-        const target = canvas.querySelector(`.port.in[data-node="${node}"][data-port="${port}"]`);
+        const source = canvas.querySelector(`.port.out[data-ref="${CSS.escape(`$${ref.root}.${ref.path[0]}`)}"]`);
+        const target = canvas.querySelector(`.port.in[data-node="${CSS.escape(node)}"][data-port="${CSS.escape(port)}"]`);
         if (!source || !target) continue;
         const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
         path.setAttribute("d", curve(centre(source), centre(target)));

@@ -16,6 +16,7 @@ export function follow(runId, share, onRun, onError) {
   let pending = null;
   let last = null;
   let reopen = null;
+  let gone = false;
 
   let again = false; // an event came while the state was being fetched: fetch it again
   const refresh = async () => {
@@ -34,6 +35,7 @@ export function follow(runId, share, onRun, onError) {
         if (ENDED.has(run.status) && source) { source.close(); source = null; }
       } catch (err) {
         if (!stopped) onError(err);
+        if (err.status >= 400 && err.status < 500) gone = true; // deleted, expired, not yours
       } finally {
         pending = null;
         if (again && !stopped) {
@@ -46,7 +48,7 @@ export function follow(runId, share, onRun, onError) {
   };
 
   const open = () => {
-    if (stopped || (last && ENDED.has(last.status))) return;
+    if (stopped || gone || (last && ENDED.has(last.status))) return;
     source = new EventSource(`/api/runs/${runId}/events${query}`);
     for (const kind of KINDS) source.addEventListener(kind, refresh);
     source.addEventListener("end", () => { source?.close(); source = null; refresh(); });

@@ -1,6 +1,6 @@
 // The run pages: a form generated from a pipeline's inputs, and a run followed live.
-import { fill, h, mib } from "./dom.js";
-import { api, archiveUrl, explain } from "./api.js";
+import { fill, h, keyboardPicker, mib } from "./dom.js";
+import { api, archiveUrl, explain, fileUrl } from "./api.js";
 import { render } from "./render.js";
 import { follow, queueText } from "./follow.js";
 
@@ -14,6 +14,7 @@ function control(name, input) {
     const label = h("span", { class: "drop-text" }, `Drop a file (${input.media}) here, or click to choose one`);
     const field = h("input", { id, name, type: "file", accept: input.media === "application/octet-stream" ? null : input.media });
     const zone = h("label", { class: "drop", for: id, tabindex: "0" }, field, label);
+    keyboardPicker(zone, field);
     field.addEventListener("change", () => {
       const file = field.files[0];
       label.textContent = file ? `${file.name} (${mib(file.size)})` : label.textContent;
@@ -43,6 +44,23 @@ function control(name, input) {
   return h("input", { id, name, type: "text", placeholder: hint, autocomplete: "off" });
 }
 
+/** Submit a run of pipeline ``name`` and open its page (``page``: "runs" or "covers");
+ * a refusal is said in ``error``. */
+export async function startRun(name, data, { button, error, version = null, page = "runs" }) {
+  error.hidden = true;
+  button.disabled = true;
+  try {
+    const query = version ? `?version=${version}` : "";
+    const run = await api(`/pipelines/${encodeURIComponent(name)}/runs${query}`, { method: "POST", body: data });
+    location.hash = `#/${page}/${run.id}`;
+  } catch (err) {
+    error.textContent = explain(err);
+    error.hidden = false;
+  } finally {
+    button.disabled = false;
+  }
+}
+
 /** The form of a pipeline's inputs; submitting starts a run and opens its page. */
 export async function runForm(view, name) {
   const info = await api(`/pipelines/${encodeURIComponent(name)}`);
@@ -60,26 +78,16 @@ export async function runForm(view, name) {
   const form = h("form", { id: "run-form", class: "card" }, fields, submit, error);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    error.hidden = true;
     const data = new FormData();
     for (const [input, declared] of Object.entries(inputs)) {
-      const field = form.elements[input];
+      const field = form.elements.namedItem(input);
       if (portType(declared) === "file") {
         if (field.files.length) data.append(input, field.files[0]);
       } else if (field.value !== "") {
         data.append(input, field.value);
       }
     }
-    submit.disabled = true;
-    try {
-      const run = await api(`/pipelines/${encodeURIComponent(name)}/runs?version=${info.version}`, { method: "POST", body: data });
-      location.hash = `#/runs/${run.id}`;
-    } catch (err) {
-      error.textContent = explain(err);
-      error.hidden = false;
-    } finally {
-      submit.disabled = false;
-    }
+    await startRun(name, data, { button: submit, error, version: info.version });
   });
   fill(view,
     h("h2", {}, `Run ${name} `, h("small", { class: "muted" }, `version ${info.version}`)),
@@ -105,7 +113,7 @@ function stepCard(id, step, ctx) {
 export function runPage(view, runId, share) {
   const ctx = { runId, share };
   const title = h("h2", { id: "run-title" }, "Run");
-  const status = h("span", { id: "run-status", class: "badge" });
+  const status = h("span", { id: "run-status", class: "badge", "aria-live": "polite" });
   const queue = h("p", { id: "queue-position", class: "muted", hidden: true });
   const error = h("p", { id: "run-error", class: "error", role: "alert", hidden: true });
   const steps = h("div", { id: "steps", class: "steps" });
@@ -121,18 +129,26 @@ export function runPage(view, runId, share) {
     made = true;
     const shareButton = h("button", { type: "button", id: "share" }, "Share");
     const link = h("input", { id: "share-link", readonly: true, hidden: true });
-    shareButton.addEventListener("click", async () => {
+    const attempt = (action) => async () => {
+      try {
+        await action();
+      } catch (err) {
+        error.textContent = explain(err);
+        error.hidden = false;
+      }
+    };
+    shareButton.addEventListener("click", attempt(async () => {
       const shared = await api(`/runs/${runId}/share`, { method: "POST" });
       link.value = `${location.origin}/#/runs/${runId}?share=${shared.share}`;
       link.hidden = false;
       link.select();
-    });
+    }));
     const remove = h("button", { type: "button", id: "delete", class: "danger" }, "Delete");
-    remove.addEventListener("click", async () => {
+    remove.addEventListener("click", attempt(async () => {
       if (!confirm(`Delete this run of ${run.pipeline} and its files?`)) return;
       await api(`/runs/${runId}`, { method: "DELETE" });
       location.hash = "#/runs";
-    });
+    }));
     actions.append(shareButton, remove, link);
   };
 
@@ -161,7 +177,7 @@ export function runPage(view, runId, share) {
       downloads.hidden = false;
       fill(downloads, h("h3", {}, "Downloads"),
         h("a", { class: "button", id: "archive", href: archiveUrl(runId, share), download: true }, "Everything (zip)"),
-        h("ul", { class: "files" }, run.files.map((name) => h("li", {}, h("a", { href: `/api/runs/${runId}/files/${encodeURIComponent(name)}${share ? `?share=${share}` : ""}`, download: name }, name)))));
+        h("ul", { class: "files" }, run.files.map((name) => h("li", {}, h("a", { href: fileUrl(runId, name, share), download: name }, name)))));
     }
     makeActions(run);
   };
