@@ -75,6 +75,9 @@ def serve_many(
                 port = spec.port or free_port()
                 log_path = Path(tmp) / f"{name}.log"
                 log = stack.enter_context(log_path.open("wb"))
+                # its temporary files in here: removed with it, even when it was killed
+                scratch = Path(tmp) / f"{name}.tmp"
+                scratch.mkdir()
                 proc = subprocess.Popen(
                     [str(bentoml_cli), "serve", spec.target, "--host", "127.0.0.1",
                      "--port", str(port)],
@@ -82,6 +85,7 @@ def serve_many(
                     env={
                         **os.environ,
                         "BENTOML_DO_NOT_TRACK": "True",
+                        "TMPDIR": str(scratch),
                         **spec.env,
                         STACK_MARK: mark,
                     },
