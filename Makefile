@@ -11,6 +11,9 @@ PORT ?= 3000
 PYTEST_ARGS ?=
 # Without triton (see pyproject.toml's speech extra).
 WHISPER := openai-whisper==20250625
+# Cityscapes' official label table (segmentation training); without its dependencies,
+# which only its scripts use (one is a typing backport that has no place on Python 3).
+CITYSCAPES := cityscapesscripts==2.3.0
 
 # No usage tracking: these machines reach package registries only.
 export BENTOML_DO_NOT_TRACK := True
@@ -27,7 +30,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q torch==2.13.0
 	$(BIN)/python -m pip install -q -e ".[all]"
-	$(BIN)/python -m pip install -q --no-deps $(WHISPER)
+	$(BIN)/python -m pip install -q --no-deps $(WHISPER) $(CITYSCAPES)
 	@touch $@
 
 demo: $(STAMP)

@@ -1,0 +1,1 @@
+"""Training of the street-scene segmentation model (Cityscapes' 8 categories)."""
