@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bentos.genre.features import FeatureConfig
 from bentos.genre.network import NetworkConfig
+from training.segment.params import SegmentParams
 
 
 class _Section(BaseModel):
@@ -86,6 +87,7 @@ class Params(_Section):
     model: NetworkConfig = NetworkConfig()
     train: TrainParams = TrainParams()
     registry: RegisterParams = RegisterParams()
+    segment: SegmentParams = SegmentParams()
     promote: PromoteParams = PromoteParams()
     drift: DriftParams = DriftParams()
 
