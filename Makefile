@@ -17,6 +17,8 @@ CITYSCAPES := cityscapesscripts==2.3.0
 
 # No usage tracking: these machines reach package registries only.
 export BENTOML_DO_NOT_TRACK := True
+# Nor DVC's analytics (its daemon would also leave a file in /tmp per command).
+export DVC_NO_ANALYTICS := 1
 # The venv first on PATH: dvc.yaml's `python -m training.<stage>` must be the venv's.
 export PATH := $(abspath $(BIN)):$(PATH)
 
