@@ -1,6 +1,7 @@
-"""The whole stack (``bentoml serve .``) answers readiness while it starts, and stops on
+"""The whole stack (``bentoml serve .``, the studio starting every service it depends
+on): it answers readiness while it starts, serves a covers run end to end, and stops on
 Ctrl-C or SIGTERM within 10 s, every process of it, freeing its port and keeping its
-unfinished runs to resume."""
+unfinished runs to resume. Two starts in all: each is a minute of a CI machine."""
 
 from __future__ import annotations
 
@@ -19,19 +20,24 @@ import pytest
 from bentos.common.http import READY_TIMEOUT_S
 from bentos.studio.database import Database
 from stack.local import STACK_MARK, free_port, marked
+from tests.bentos.studio.conftest import wait_done
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow
 STOP_WITHIN_S = 10.0
+FIRST_ANSWER_S = 300  # importing torch, transformers, diffusers... beside 14 other workers
 
 
 def start_stack(tmp_path: Path, port: int, mark: str) -> subprocess.Popen:
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
     env = {
         **os.environ,
         "MARKETPLACE_PROFILE": "smoke",
         "MARKETPLACE_SMOKE_DIR": str(tmp_path / "smoke"),
         "STUDIO_DATA_DIR": str(tmp_path / "studio"),
         STACK_MARK: mark,
+        "TMPDIR": str(scratch),  # what a signalled worker leaves behind stays in here
     }
     # the explicit step `make serve PROFILE=smoke` runs first: the smoke genre model
     subprocess.run([sys.executable, "-m", "training.smoke"], cwd=ROOT, env=env, check=True)
@@ -46,11 +52,12 @@ def start_stack(tmp_path: Path, port: int, mark: str) -> subprocess.Popen:
 def wait_ready(url: str, proc: subprocess.Popen) -> list[tuple[int, float]]:
     """Poll /readyz until 200; every answer's status and how long it took."""
     answers: list[tuple[int, float]] = []
-    deadline = time.monotonic() + 300
+    deadline = time.monotonic() + 600
     while time.monotonic() < deadline and proc.poll() is None:
         start = time.monotonic()
         try:
-            status = httpx.get(f"{url}/readyz", timeout=60).status_code
+            # the first waits until the studio's worker has imported every service
+            status = httpx.get(f"{url}/readyz", timeout=FIRST_ANSWER_S).status_code
         except httpx.ConnectError:
             time.sleep(0.2)  # the arbiter has not bound the port yet
             continue
@@ -70,6 +77,18 @@ def port_is_free(port: int) -> bool:
         return True
 
 
+def covers_run_end_to_end(url: str, api: httpx.Client, song: dict) -> str:
+    started = api.post("/api/pipelines/covers/runs", files=song, data={"steps": "2", "size": "256"})
+    run = wait_done(
+        url, started.raise_for_status().json()["id"], owner=api.headers["X-Studio-Owner"]
+    )
+    assert run["status"] == "done", run
+    covers = ["covers-1-sd2-base.png", "covers-2-openjourney.png", "covers-3-album-cover.png"]
+    assert [c["png"]["file"] for c in run["outputs"]["covers"]] == covers
+    assert {*covers, "outputs.json", "report.json"} <= set(run["files"])
+    return run["id"]
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_the_stack_answers_while_starting_and_stops_within_10_s(
     tmp_path: Path, signum: int
@@ -82,12 +101,14 @@ def test_the_stack_answers_while_starting_and_stops_within_10_s(
         # The first waits in the port's backlog until the studio's worker has imported
         # every service (BentoML binds the port before starting workers); from then on
         # each answer comes within the readiness bound, never the service timeout (900 s).
-        assert answers[0][1] < 60, answers
         assert all(seconds < READY_TIMEOUT_S + 1 for _, seconds in answers[1:]), answers
-        assert len(marked(mark)) >= 13  # the arbiter and a worker per service
+        assert len(marked(mark)) >= 15  # the arbiter and a worker per service
         song = {"audio": ("song.mp3", (ROOT / "stack/assets/demo-song.mp3").read_bytes())}
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as api:
             api.headers["X-Studio-Owner"] = owner = api.get("/api/owner").json()["owner"]
+            done = set()
+            if signum == signal.SIGTERM:  # the stack serves a run end to end first
+                done.add(covers_run_end_to_end(f"http://127.0.0.1:{port}", api, song))
             # work in flight at the signal: covers being painted, which stay pending to be
             # resumed at the next start, and a shorter run (it may have ended by then)
             covers = api.post(
@@ -95,7 +116,7 @@ def test_the_stack_answers_while_starting_and_stops_within_10_s(
             )
             painting = covers.raise_for_status().json()["id"]
             report = api.post("/api/pipelines/lyrics-report/runs", files=song)
-            runs = {painting, report.raise_for_status().json()["id"]}
+            runs = {painting, report.raise_for_status().json()["id"], *done}
         time.sleep(4)
         os.killpg(proc.pid, signum)  # as a terminal sends Ctrl-C: to the whole group
         start = time.monotonic()
@@ -112,6 +133,7 @@ def test_the_stack_answers_while_starting_and_stops_within_10_s(
             db.close()
         assert kept.keys() == runs and kept[painting] in ("queued", "running"), kept
         assert set(kept.values()) <= {"queued", "running", "done"}, kept  # none failed
+        assert all(kept[run] == "done" for run in done), kept
         assert list((tmp_path / "studio" / "runs" / painting / "inputs").iterdir())
     finally:
         for pid in marked(mark):

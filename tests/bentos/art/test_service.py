@@ -108,13 +108,14 @@ def test_concurrent_requests_paint_what_they_paint_alone(art_url: str) -> None:
 
 
 def test_sustained_concurrent_load_answers_every_request(art_url: str) -> None:
-    # Hundreds of model calls from many clients at once: none may be dropped (BentoML
-    # recycles a dependency's client session every 100 calls unless told not to).
+    # Over a hundred model calls (three per request) from many clients at once: none may
+    # be dropped (BentoML recycles a dependency's client session every 100 calls unless
+    # told not to).
     async def client(http: httpx.AsyncClient, first: int) -> list[int]:
         body = {**SONG, "steps": 1}
         return [
             (await http.post(f"{art_url}/generate", json={**body, "seed": first + i})).status_code
-            for i in range(20)
+            for i in range(6)
         ]
 
     async def run() -> list[list[int]]:
@@ -122,7 +123,7 @@ def test_sustained_concurrent_load_answers_every_request(art_url: str) -> None:
             return await asyncio.gather(*(client(http, 100 * c) for c in range(8)))
 
     statuses = [s for codes in asyncio.run(run()) for s in codes]
-    assert statuses == [200] * 160
+    assert statuses == [200] * 48
 
 
 @pytest.mark.parametrize(
@@ -175,7 +176,7 @@ def test_a_request_over_the_work_budget_is_refused(art_url: str) -> None:
 
 
 def test_a_client_that_goes_away_frees_the_painter(art_url: str) -> None:
-    heavy = {**SONG, "steps": 75, "width": 512, "height": 512}  # just within the budget
+    heavy = {**SONG, "steps": 30, "width": 384, "height": 384}  # seconds per step, many steps
     with pytest.raises(httpx.ReadTimeout):
         httpx.post(f"{art_url}/generate", json=heavy, timeout=2)
     start = time.monotonic()  # the client has gone away
@@ -185,5 +186,5 @@ def test_a_client_that_goes_away_frees_the_painter(art_url: str) -> None:
     start = time.monotonic()  # the same heavy request, painted to the end: the yardstick
     assert httpx.post(f"{art_url}/generate", json=heavy, timeout=300).status_code == 200
     painted_in = time.monotonic() - start
-    # the light request did not wait for the heavy call's 75 steps: it was stopped
+    # the light request did not wait for the heavy call's 30 steps: it was stopped
     assert freed_after < painted_in / 2, (freed_after, painted_in)
