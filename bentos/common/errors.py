@@ -141,6 +141,31 @@ class TruncatedAudio(ClientError):
     code = "truncated_audio"
 
 
+# -- images ------------------------------------------------------------------------------
+
+
+class EmptyImage(ClientError):
+    status = HTTPStatus.BAD_REQUEST
+    code = "empty_image"
+
+
+class ImageTooLarge(ClientError):
+    """Too many bytes, too many pixels or a side too long (decompression bombs too)."""
+
+    status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    code = "image_too_large"
+
+
+class NotImage(ClientError):
+    status = HTTPStatus.UNSUPPORTED_MEDIA_TYPE
+    code = "not_image"
+
+
+class CorruptImage(ClientError):
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+    code = "corrupt_image"
+
+
 # -- text --------------------------------------------------------------------------------
 
 
@@ -262,3 +287,10 @@ AUDIO_ERRORS: tuple[type[ErrorAnswer], ...] = (
     Overloaded,
 )
 TEXT_ERRORS: tuple[type[ErrorAnswer], ...] = (EmptyText, NoWords, TextTooLong)
+IMAGE_ERRORS: tuple[type[ErrorAnswer], ...] = (
+    EmptyImage,
+    ImageTooLarge,
+    NotImage,
+    CorruptImage,
+    Overloaded,
+)

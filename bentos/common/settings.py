@@ -68,6 +68,22 @@ def model_service(name: str, timeout: int) -> dict[str, object]:
     }
 
 
+class ImageLimits(BaseSettings):
+    """Limits on uploaded images, enforced from the file's header before decoding."""
+
+    model_config = SettingsConfigDict(env_prefix="IMAGE_", extra="ignore")
+
+    max_upload_mb: float = Field(20.0, gt=0, description="largest accepted upload, in MiB")
+    max_pixels: int = Field(
+        40_000_000, ge=1, description="most pixels (width x height) an image may have"
+    )
+    max_side: int = Field(10_000, ge=1, description="longest accepted side, in pixels")
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
+
+
 class AudioLimits(BaseSettings):
     """Limits on uploaded audio, enforced before and while decoding."""
 

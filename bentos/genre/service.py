@@ -20,11 +20,11 @@ from bentos.common.audio import decode_audio
 from bentos.common.errors import AUDIO_ERRORS, AudioTooLarge
 from bentos.common.http import api, harden
 from bentos.common.settings import SERVICE_TIMEOUTS, AudioLimits, model_service
+from bentos.common.store import find_model
 from bentos.genre.features import LogMel, window_features
 from bentos.genre.model_files import GenreModel, read_config, track_probabilities
 from bentos.genre.monitoring import record, safe_audio_summary
 from bentos.genre.settings import GenreSettings
-from bentos.genre.store import find_model
 from marketplace.contracts.schemas import AUDIO_UPLOAD, GenreResult
 
 SETTINGS = GenreSettings()

@@ -31,7 +31,7 @@ def port_type(schema: dict[str, Any]) -> tuple[PortType, str | None, bool]:
         nullable = True
         rest = [o for o in options if o.get("type") != "null"]
         core = rest[0] if len(rest) == 1 else {"anyOf": rest}
-    media = core.get("contentMediaType")
+    media = core.get("contentMediaType") or schema.get("contentMediaType")  # beside anyOf
     if core.get("type") == "file" or core.get("format") == "binary" or media:
         return "file", media or "application/octet-stream", nullable
     kind = core.get("type")

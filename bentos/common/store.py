@@ -1,4 +1,4 @@
-"""Finding the genre model in the BentoML model store when a genre worker starts."""
+"""Finding a trained model (genre, segment) in the BentoML model store when a service starts."""
 
 from __future__ import annotations
 
@@ -18,10 +18,11 @@ def model_exists(tag: str) -> bool:
     return True
 
 
-def find_model(tag: str) -> bentoml.Model:
+def find_model(tag: str, setting: str = "GENRE_MODEL_TAG") -> bentoml.Model:
     """The stored model ``tag`` names (``genre:latest`` included), or an error saying
-    what to do. Nothing is trained here: the smoke profile's model is built beforehand by
-    ``python -m training.smoke`` (the stack starters and ``make serve`` run it)."""
+    what to do (``setting``: the variable that chooses the tag). Nothing is trained here:
+    the smoke profile's models are made beforehand by ``python -m training.smoke`` (the
+    stack starters and ``make serve`` run it)."""
     try:
         return bentoml.models.get(tag)
     except NotFound:
