@@ -75,7 +75,7 @@ format: $(STAMP)
 # The service class comes from the service's own bentofile.yaml.
 serve: $(STAMP)
 ifeq ($(PROFILE),smoke)
-	$(BIN)/python -m training.smoke >/dev/null  # the smoke genre model, trained if missing
+	$(BIN)/python -m training.smoke >/dev/null  # the smoke genre and segment models, if missing
 endif
 ifeq ($(SERVICE),)
 	MARKETPLACE_PROFILE=$(PROFILE) $(BIN)/bentoml serve . --port $(PORT)
@@ -86,11 +86,13 @@ else
 		--port $(PORT)
 endif
 
-# Every model service on its own default port (3001-3006), for `covers run`.
+# Every model service on its own default port (3001-3007), for `covers run`.
 stack: $(STAMP)
 	MARKETPLACE_PROFILE=$(PROFILE) $(BIN)/python -m stack.local
 
-# The genre training pipeline (DVC): prepare -> featurize -> train -> evaluate -> register.
+# The training pipelines (DVC): genre (prepare -> featurize -> train -> evaluate ->
+# register) and segmentation (segment_prepare -> segment_train -> segment_evaluate ->
+# segment_register, and segment_compare).
 train: $(STAMP)
 	$(BIN)/dvc repro
 

@@ -5,8 +5,8 @@
     python -m bentos.build --changed          # names changed since their last publication
 
 A Bento's version is the commit (12 hex digits, ``-dirty-<time>`` for uncommitted
-changes); the genre Bento's also carries its model's version, since it bundles the
-model: ``genre:<commit>-<model version>``. A Bento that already exists is not rebuilt.
+changes); the genre and segment Bentos also carry their model's version, since they
+bundle the model: ``genre:<commit>-<model version>``. A Bento that already exists is not rebuilt.
 
 ``--changed`` lists, as JSON, the services whose files (their bentofile and what it
 includes) changed since the git tag ``published/<service>``, over the whole range of
@@ -89,18 +89,22 @@ def changed_services(root: Path = ROOT) -> list[str]:
     return changed
 
 
-def genre_model_version() -> str:
+MODEL_SERVICES = ("genre", "segment")  # their Bentos bundle a model of the model store
+
+
+def model_version(service: str) -> str:
+    """The version of the model a genre or segment Bento bundles (``<NAME>_MODEL_TAG``)."""
     import bentoml
 
-    tag = os.environ.get("GENRE_MODEL_TAG", "genre:latest")
+    tag = os.environ.get(f"{service.upper()}_MODEL_TAG", f"{service}:latest")
     return str(bentoml.models.get(tag).tag.version)
 
 
 def build(service: str, version: str, root: Path = ROOT) -> str:
     """Build one Bento (unless it exists); return its tag."""
     spec = BentoSpec.of(service)
-    if service == "genre":
-        version = f"{version}-{genre_model_version()}"
+    if service in MODEL_SERVICES:
+        version = f"{version}-{model_version(service)}"
     tag = f"{service}:{version}"
     bentoml_cli = str(Path(sys.executable).with_name("bentoml"))
     env = {**os.environ, "BENTOML_DO_NOT_TRACK": "True", "MARKETPLACE_PROFILE": "full"}

@@ -1,6 +1,7 @@
 """``make demo``: the cover pipeline end to end, offline, on the smoke profile.
 
-1. ``dvc repro`` trains the genre model on synthetic clips (skipped when up to date).
+1. ``dvc repro register reference`` trains the genre model on synthetic clips (skipped
+   when up to date).
 2. The model services start on this machine with the smoke profile; the tiny Whisper,
    lyrics, summary and Stable Diffusion models are built on first use.
 3. The engine runs ``pipelines/covers.yaml`` (``marketplace run covers``) on the bundled
@@ -25,11 +26,21 @@ from pathlib import Path
 from rich.console import Console
 
 from marketplace.contracts.services import SERVICE_NAMES
+from marketplace.runner import PIPELINES_DIR
 from stack.local import serve_many, stack
 
 console = Console()
 SONG = Path(__file__).parent / "assets" / "demo-song.mp3"
-SERVICES = tuple(s for s in SERVICE_NAMES if s != "youtube")  # a file needs no youtube
+GENRE_TARGETS = ("register", "reference")  # the genre model's stages (not segment_*)
+
+
+def covers_services() -> tuple[str, ...]:
+    """The services the covers pipeline calls, but youtube: a file needs no youtube."""
+    import yaml
+
+    steps = yaml.safe_load((PIPELINES_DIR / "covers.yaml").read_text())["steps"]
+    used = {step["call"].split("/")[0] for step in steps.values()}
+    return tuple(s for s in SERVICE_NAMES if s in used and s != "youtube")
 
 
 def train(root: Path) -> str:
@@ -37,7 +48,7 @@ def train(root: Path) -> str:
     bin_dir = Path(sys.executable).parent
     # dvc.yaml runs `python -m training.<stage>`: it must be this environment's python.
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
-    subprocess.run([str(bin_dir / "dvc"), "repro"], cwd=root, env=env, check=True)
+    subprocess.run([str(bin_dir / "dvc"), "repro", *GENRE_TARGETS], cwd=root, env=env, check=True)
     registered = json.loads((root / "models" / "registered.json").read_text())
     console.print(
         f"registered model [bold]{registered['tag']}[/] "
@@ -57,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     tag = train(args.root)
     console.rule("2. start the services (smoke profile: tiny random models)")
     env = {"MARKETPLACE_PROFILE": "smoke", "GENRE_MODEL_TAG": tag}
-    with serve_many(stack(SERVICES, args.root, env), cwd=args.root) as urls:
+    with serve_many(stack(covers_services(), args.root, env), cwd=args.root) as urls:
         for service, url in urls.items():
             console.print(f"{service:<11} {url}")
         console.rule(f"3. marketplace run covers --in audio={args.song.name}")

@@ -102,23 +102,28 @@ def serve_many(
             stop([proc for proc, _, _ in started.values()], mark)
 
 
+SMOKE_MODELS = ("genre", "segment")  # the services whose models are in the model store
+
+
 def prepare_smoke_models(targets: dict[str, Target], cwd: Path | None) -> None:
-    """Before a smoke-profile stack that serves genre starts: its model, trained once
-    (``python -m training.smoke``) when the model store has none. The service itself
-    trains nothing."""
+    """Before a smoke-profile stack that serves genre or segment starts: their models,
+    made once (``python -m training.smoke``) when the model store has none. The services
+    themselves train nothing."""
     for spec in targets.values():
         env = {**os.environ, **spec.env}
         if env.get("MARKETPLACE_PROFILE") != "smoke":
             continue
-        if env.get("GENRE_MODEL_TAG", "genre:latest") != "genre:latest":
-            continue  # a model chosen by tag: it must exist
-        if not (spec.target == "." or "genre" in spec.target or "studio" in spec.target):
-            continue
         home = Path(env.get("BENTOML_HOME", "~/bentoml")).expanduser()
-        if (home / "models" / "genre" / "latest").is_file():
-            continue
-        subprocess.run([sys.executable, "-m", "training.smoke"], cwd=cwd, env=env, check=True)
-        return
+        missing = [
+            name
+            for name in SMOKE_MODELS
+            if env.get(f"{name.upper()}_MODEL_TAG", f"{name}:latest") == f"{name}:latest"
+            and (spec.target == "." or name in spec.target or "studio" in spec.target)
+            and not (home / "models" / name / "latest").is_file()
+        ]  # a model chosen by its tag must exist
+        if missing:
+            subprocess.run([sys.executable, "-m", "training.smoke"], cwd=cwd, env=env, check=True)
+            return
 
 
 def _wait_ready(

@@ -1,6 +1,7 @@
-"""The smoke profile's genre model, trained from the synthetic source when it is missing.
+"""The smoke profile's models in the model store, made when missing: the genre model
+trained from the synthetic source, and a segmentation network with random weights.
 
-    python -m training.smoke            # genre:latest in the model store, trained if absent
+    python -m training.smoke    # genre:latest and segment:latest, made if absent
 
 ``make serve``, ``make stack`` and the stack starters (``stack.local``)
 run it before a smoke-profile genre service starts; the service itself trains nothing.
@@ -44,7 +45,7 @@ def ensure_smoke_model(name: str = "genre") -> str:
     import bentoml
 
     from bentos.common.once import build_once
-    from bentos.genre.store import model_exists
+    from bentos.common.store import model_exists
 
     tag = f"{name}:latest"
     store = Path(os.environ.get("BENTOML_HOME", "~/bentoml")).expanduser()
@@ -53,6 +54,43 @@ def ensure_smoke_model(name: str = "genre") -> str:
     return str(bentoml.models.get(tag).tag)
 
 
+def random_segment_model(name: str = "segment") -> str:
+    """The segmentation network params.yaml describes, with random weights, registered
+    as such (labels ``profile: smoke``, ``trained: "no"``): its masks are meaningless."""
+    import torch
+
+    from bentos.segment.model_files import SegmentConfig, register, save
+    from bentos.segment.network import build
+
+    sp = load_params(PARAMS_FILE).segment
+    spec = sp.network_spec()
+    torch.manual_seed(0)
+    note = "random weights (smoke profile): the masks mean nothing"
+    config = SegmentConfig(spec=spec, height=sp.data.height, width=sp.data.width,
+                           training={"note": note})  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="segment-smoke-") as tmp:
+        save(tmp, build(spec), config)
+        tag = register(tmp, name, labels={"profile": "smoke", "trained": "no"},
+                       metadata={"note": note})  # fmt: skip
+    log.warning("smoke profile: registered %s (%s)", tag, note)
+    return tag
+
+
+def ensure_random_segment_model(name: str = "segment") -> str:
+    """``<name>:latest`` in the model store, made first if it is missing."""
+    import bentoml
+
+    from bentos.common.once import build_once
+    from bentos.common.store import model_exists
+
+    tag = f"{name}:latest"
+    store = Path(os.environ.get("BENTOML_HOME", "~/bentoml")).expanduser()
+    build_once(store / f".{name}-smoke.lock", lambda: model_exists(tag),
+               lambda: random_segment_model(name))  # fmt: skip
+    return str(bentoml.models.get(tag).tag)
+
+
 if __name__ == "__main__":
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     print(ensure_smoke_model(*sys.argv[1:2]))
+    print(ensure_random_segment_model())

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-CATEGORIES: tuple[str, ...] = (
-    "void", "flat", "construction", "object", "nature", "sky", "human", "vehicle",
-)  # fmt: skip
+from marketplace.contracts.schemas import CATEGORIES
+
+__all__ = ["CATEGORIES", "PALETTE", "WORDS", "colourise", "describe", "palette_bytes", "shares"]
 PALETTE: dict[str, tuple[int, int, int]] = {
     "void": (0, 0, 0),
     "flat": (128, 64, 128),
@@ -41,3 +41,21 @@ def shares(mask: np.ndarray) -> dict[str, float]:
     counts = np.bincount(mask.ravel(), minlength=len(CATEGORIES))[: len(CATEGORIES)]
     total = max(int(counts.sum()), 1)
     return {name: float(counts[i]) / total for i, name in enumerate(CATEGORIES)}
+
+
+WORDS: dict[str, str] = {  # what each category shows, for a description in words
+    "void": "unlabelled parts",
+    "flat": "road and pavement",
+    "construction": "buildings",
+    "object": "poles and signs",
+    "nature": "trees and greenery",
+    "sky": "sky",
+    "human": "people",
+    "vehicle": "vehicles",
+}
+
+
+def describe(share: dict[str, float], present: list[str]) -> str:
+    """'A street scene: road and pavement (38 %), buildings (21 %), ...'."""
+    parts = [f"{WORDS[c]} ({100 * share[c]:.0f} %)" for c in present if c != "void"]
+    return "A street scene: " + (", ".join(parts) if parts else "nothing recognised") + "."

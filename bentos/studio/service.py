@@ -28,7 +28,8 @@ from bentos.common.http import harden
 from bentos.common.settings import SERVICE_TIMEOUTS
 from bentos.genre.service import Genre
 from bentos.lyrics.service import Lyrics
-from bentos.studio import api
+from bentos.segment.service import Segment
+from bentos.studio import api, viewer
 from bentos.studio.calls import DependencyCaller
 from bentos.studio.database import Database
 from bentos.studio.durable import Durable
@@ -49,6 +50,7 @@ STATIC = Path(__file__).parent / "static"
 app = FastAPI(title="Studio", description=__doc__)
 app.mount("/static", StaticFiles(directory=STATIC), name="static")
 app.include_router(api.router)
+app.include_router(viewer.router)
 app.middleware("http")(owners)
 
 
@@ -73,6 +75,7 @@ class Studio:
     lyrics = bentoml.depends(Lyrics, url=URLS.lyrics_url)
     summarize = bentoml.depends(Summarize, url=URLS.summarize_url)
     art = bentoml.depends(Art, url=URLS.art_url)
+    segment = bentoml.depends(Segment, url=URLS.segment_url)
 
     def __init__(self) -> None:
         db = Database(SETTINGS.database())

@@ -29,6 +29,13 @@ AUDIO_UPLOAD = Field(
 )
 
 
+# An uploaded photo: a multipart file field, PNG, JPEG or WebP.
+IMAGE_UPLOAD = Field(
+    description="the photo: PNG, JPEG or WebP",
+    json_schema_extra={"contentMediaType": "image/*"},
+)
+
+
 class ErrorBody(BaseModel):
     """Body of every 4xx answer: a stable code and a human-readable message."""
 
@@ -176,3 +183,37 @@ class FetchedAudio(BaseModel):
         description="the audio file, base64-encoded",
         json_schema_extra={"contentEncoding": "base64", "contentMediaType": "audio/*"},
     )
+
+
+Category = Literal[
+    "void", "flat", "construction", "object", "nature", "sky", "human", "vehicle"
+]  # Cityscapes' 8 categories, in the order of their ids (0 to 7)
+CATEGORIES: tuple[str, ...] = get_args(Category)
+
+
+class SegmentResult(BaseModel):
+    """Answer of the segment service's ``POST /segment``."""
+
+    mask: str = Field(
+        description="the category mask at the image's size, a PNG with Cityscapes' category "
+        "palette (pixel value = category id), base64-encoded",
+        json_schema_extra={"contentEncoding": "base64", "contentMediaType": "image/png"},
+    )
+    overlay: str | None = Field(
+        None,
+        description="the photo with the mask blended over it, a PNG, base64-encoded "
+        "(when asked for)",
+        json_schema_extra={"contentEncoding": "base64", "contentMediaType": "image/png"},
+    )
+    shares: dict[Category, float] = Field(
+        description="each category's share of the image's pixels; they sum to 1"
+    )
+    present: list[Category] = Field(
+        description="the categories covering at least 1 % of the image, largest first"
+    )
+    description: str = Field(
+        description="the scene in words, largest part first (e.g. for an art prompt)"
+    )
+    width: int = Field(ge=1, description="the image's width (the mask's too)")
+    height: int = Field(ge=1)
+    model: str = Field(description="tag of the model that answered, e.g. segment:abc123")

@@ -18,7 +18,9 @@ from tests.conftest import ffmpeg, make_audio, serve_smoke
 
 pytestmark = pytest.mark.slow
 
-UPLOADS = {"transcribe": "/transcribe", "genre": "/detect"}
+AUDIO_UPLOADS = {"transcribe": "/transcribe", "genre": "/detect"}
+UPLOADS = {**AUDIO_UPLOADS, "segment": "/segment"}
+FIELDS = {"segment": ("image", "image_too_large")}  # the others: ("audio", "audio_too_large")
 JSON_APIS = {
     "lyrics": ("/analyze", {"text": "la la love"}),
     "summarize": ("/summarize", {"text": "a story of love"}),
@@ -125,7 +127,7 @@ def hostile_audio(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {p.stem: p for p in folder.iterdir()}
 
 
-@pytest.mark.parametrize("service", sorted(UPLOADS))
+@pytest.mark.parametrize("service", sorted(AUDIO_UPLOADS))
 def test_hostile_audio_files(smoke_stack, service: str, hostile_audio: dict[str, Path]) -> None:
     url = smoke_stack[service] + UPLOADS[service]
     detail = error(upload(url, hostile_audio["truncated"]), 422, "truncated_audio")
@@ -137,8 +139,8 @@ def test_hostile_audio_files(smoke_stack, service: str, hostile_audio: dict[str,
     assert "36000 s" in detail and time.monotonic() - start < 5  # refused, not decoded
 
 
-def endless_upload(limit_mb: int) -> Iterator[bytes]:
-    yield b'--b\r\nContent-Disposition: form-data; name="audio"; filename="a.wav"\r\n\r\n'
+def endless_upload(limit_mb: int, field: str = "audio") -> Iterator[bytes]:
+    yield f'--b\r\nContent-Disposition: form-data; name="{field}"; filename="a"\r\n\r\n'.encode()
     chunk = b"\0" * (1 << 20)
     for _ in range(limit_mb):
         yield chunk
@@ -172,12 +174,14 @@ def _length(data: bytes) -> int:
 @pytest.mark.parametrize("service", sorted(UPLOADS))
 def test_a_multi_gb_upload_is_refused_before_it_is_stored(smoke_stack, service: str) -> None:
     url = smoke_stack[service] + UPLOADS[service]
+    field, code = FIELDS.get(service, ("audio", "audio_too_large"))
     multipart = {"Content-Type": "multipart/form-data; boundary=b"}
     announced = raw_post(url, {**multipart, "Content-Length": str(4 << 30)})
-    assert "4096.0 MiB" in error(announced, 413, "audio_too_large")
+    assert "4096.0 MiB" in error(announced, 413, code)
     start = time.monotonic()  # no Content-Length: refused while it streams in
-    streamed = httpx.post(url, headers=multipart, content=endless_upload(4096), timeout=60)
-    assert "streamed past" in error(streamed, 413, "audio_too_large")
+    body = endless_upload(4096, field)
+    streamed = httpx.post(url, headers=multipart, content=body, timeout=60)
+    assert "streamed past" in error(streamed, 413, code)
     assert time.monotonic() - start < 20  # far less than sending 4 GiB would take
 
 

@@ -23,6 +23,10 @@ NEEDS = {
     "lyrics": ({"pysentimiento", "spacy"}, {"diffusers", "openai-whisper", "yt-dlp"}),
     "summarize": ({"transformers"}, {"diffusers", "openai-whisper", "yt-dlp", "pysentimiento"}),
     "art": ({"diffusers", "compel", "torch"}, {"openai-whisper", "yt-dlp", "pysentimiento"}),
+    "segment": (
+        {"torch", "transformers", "pillow"},
+        {"diffusers", "openai-whisper", "yt-dlp", "imageio-ffmpeg"},
+    ),
     "studio": (
         {"fastapi", "diffusers", "openai-whisper", "yt-dlp", "cel-python", "jsonschema", "dbos"},
         set(),
@@ -38,8 +42,9 @@ def requirements(bento_home: Path, tag: str) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def built(trained: dict, bentoml_home: Path) -> list[str]:
-    env = {**os.environ, "GENRE_MODEL_TAG": trained["tag"]}
+def built(trained: dict, segment_trained: dict, bentoml_home: Path) -> list[str]:
+    env = {**os.environ, "GENRE_MODEL_TAG": trained["tag"],
+           "SEGMENT_MODEL_TAG": segment_trained["tag"]}  # fmt: skip
     done = subprocess.run([sys.executable, "-m", "bentos.build"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=900)  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]

@@ -57,11 +57,18 @@ def test_the_covers_pipeline_paints_from_a_file_and_from_a_youtube_address(
 def test_every_shipped_pipeline_runs_and_a_cached_rerun_calls_nothing(
     stack_env: dict[str, str], audio_site: str, tmp_path: Path
 ) -> None:
+    from PIL import Image
+
+    from training.segment.synthetic import scene
+
+    photo = tmp_path / "street.jpg"
+    Image.fromarray(scene(21, 128, 256)[0]).save(photo)
     inputs = {
         "song-profile": {"audio": DEMO_SONG},
         "youtube-story": {"url": f"{audio_site}/song.mp3"},
         "lyrics-report": {"audio": DEMO_SONG},
         "covers": {"audio": DEMO_SONG, "steps": 2, "size": 256, "models": ["sd2-base"]},
+        "street-poster": {"photo": photo, "steps": 1, "models": ["sd2-base"]},
     }
     assert set(inputs) == {p.stem for p in PIPELINES_DIR.glob("*.yaml")}
     cache = tmp_path / "cache"
