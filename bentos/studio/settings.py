@@ -26,6 +26,11 @@ class StudioSettings(BaseSettings):
     max_queued: int = Field(200, ge=1, description="runs waiting; beyond: 429 with Retry-After")
     run_ttl_hours: float = Field(72.0, gt=0, description="finished runs are deleted after this")
     max_upload_mb: float = Field(50.0, gt=0, description="largest file input of a run")
+    segment_samples: Path | None = Field(
+        None,
+        description="the segmentation viewer's sample scenes: a folder of photos, each with "
+        "an optional <name>_mask.png of category ids; default: synthetic scenes shipped",
+    )
     executor_id: str = Field(
         default_factory=socket.gethostname,
         description="this process's name in the queue: stable across its restarts (it "

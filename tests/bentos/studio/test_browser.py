@@ -69,6 +69,17 @@ def connect(page, ref: str, node: str, port: str = "") -> None:
     )
 
 
+def wait_valid(page) -> None:
+    """The editor's live validation says valid; if not, what it says instead."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_selector("#validity:text('valid')", timeout=60_000)
+    except PlaywrightTimeout:
+        problems, yaml_text = page.inner_text("#problems"), page.input_value("#yaml")
+        raise AssertionError(f"not valid: {problems}\n{yaml_text}") from None
+
+
 def add_input(page, name: str, kind: str) -> None:
     page.fill("#input-name", name)
     page.select_option("#input-type", kind)
@@ -99,7 +110,7 @@ def test_build_save_and_run_lyrics_report_from_an_empty_canvas(page, studio: str
     page.fill("#step-when", "words($transcribe.text) > 0")
     page.press("#step-when", "Enter")
 
-    page.wait_for_selector("#validity:text('valid')")
+    wait_valid(page)
     yaml_text = page.input_value("#yaml")
     assert "call: lyrics/analyze" in yaml_text and "max_words: 30" in yaml_text
     assert "when: words($transcribe.text) > 0" in yaml_text
@@ -245,3 +256,37 @@ def test_a_run_page_picks_up_after_the_studio_restarts(page, studio_env, tmp_pat
         detail = page.inner_text(".step[data-step=transcribe] .detail")
         assert "answered from the step cache" in detail
         assert page.locator(".step[data-step=art] .gallery img").count() == 1
+
+
+def test_the_segmentation_viewer_scores_samples_and_segments_an_upload(
+    page, studio: str, tmp_path
+) -> None:
+    page.goto(f"{studio}/#/segment")
+    page.wait_for_selector("#samples .sample")
+    assert page.locator("#samples .sample").count() == 6  # the shipped synthetic scenes
+    page.click(".sample[data-sample='street-02']")
+    page.wait_for_selector("#iou", timeout=60_000)
+    panels = "#sample-image img, #sample-truth img, #sample-predicted img"
+    page.wait_for_function(  # the photo, its true mask and the prediction, at its size
+        f"[...document.querySelectorAll('{panels}')].map(i => i.complete && i.naturalWidth)"
+        ".join() === '512,512,512'"
+    )
+    assert page.locator("#iou tbody tr").count() == 8
+    assert page.inner_text("#miou").endswith("%")  # random smoke weights: a number, no more
+    # your own photo: segmented at its own size, with its overlay and the shares
+    photo = tmp_path / "street.png"
+    Image.new("RGB", (300, 200), (90, 120, 200)).save(photo)
+    page.set_input_files("#segment-file", str(photo))
+    page.wait_for_selector("#upload-overlay img", timeout=60_000)
+    page.wait_for_function(
+        "(i => i.complete && i.naturalWidth === 300 && i.naturalHeight === 200)"
+        "(document.querySelector('#upload-predicted img'))"
+    )
+    assert page.locator("#upload-view .bar").count() == 8
+    assert page.inner_text("#upload-description").startswith("A street scene")
+    # not a photo: the service's own reason
+    text = tmp_path / "notes.png"
+    text.write_text("not an image at all")
+    page.set_input_files("#segment-file", str(text))
+    page.wait_for_selector("#upload-error")
+    assert "not an image this service reads" in page.inner_text("#upload-error")

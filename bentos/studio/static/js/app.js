@@ -3,6 +3,7 @@
 //   /catalogue        every service          /pipelines        the pipelines, with graphs
 //   /pipelines/<name> one pipeline           /editor[/<name>]  the visual editor
 //   /run/<name>       a pipeline's run form  /runs[/<run>]     your runs, one run live
+//   /segment          the segmentation viewer
 import { fill, h } from "./dom.js";
 import { api, explain } from "./api.js";
 import { coverForm, coverRun } from "./covers.js";
@@ -10,6 +11,7 @@ import { cataloguePage } from "./catalogue.js";
 import { pipelinePage, pipelinesPage } from "./pipelines.js";
 import { editorPage } from "./editor.js";
 import { runForm, runList, runPage } from "./run.js";
+import { segmentPage } from "./segment.js";
 
 const view = document.getElementById("view");
 let stop = null; // the current page's live updates
@@ -26,6 +28,7 @@ const ROUTES = [
   [/^\/run\/([a-z0-9-]+)$/, (at, name) => runForm(at, name)],
   [/^\/runs$/, (at) => runList(at)],
   [/^\/runs\/([0-9a-f]{32})$/, (at, id, query) => runPage(at, id, query.get("share"))],
+  [/^\/segment$/, (at) => segmentPage(at)],
 ];
 
 let visit = 0; // a page that finishes loading after the next navigation is dropped
