@@ -105,6 +105,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/transcribe_throughput.py
 	$(BIN)/python bench/lyrics_throughput.py
 	$(BIN)/python bench/art_throughput.py
+	$(BIN)/python bench/segment_throughput.py
 	$(BIN)/python bench/engine_overhead.py --stack
 	$(BIN)/python bench/studio_runs.py
 	$(BIN)/python bench/reliability.py

@@ -98,6 +98,40 @@ def trained(tmp_path_factory: pytest.TempPathFactory, bentoml_home: Path) -> dic
     return {"layout": Layout(root), "params": params, **result}
 
 
+SMALL_SEGMENT = {
+    "data": {"height": 64, "width": 128, "synthetic": {"train": 32, "val": 8, "test": 8}},
+    "model": {"widths": [8, 16, 32], "hidden_sizes": [8, 16, 32, 64], "depths": [1, 1, 1, 1],
+              "heads": [1, 1, 2, 4], "decoder_hidden_size": 32},
+    "train": {"max_epochs": 6, "patience": 6, "workers": 2, "batch_size": 4, "lr": 0.01},
+    "compare": {"epochs": 1, "variants": [
+        {"name": "unet-ce", "architecture": "unet", "loss": "ce"},
+        {"name": "segformer-dice", "architecture": "segformer", "loss": "dice"},
+    ]},
+}  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def segment_trained(tmp_path_factory: pytest.TempPathFactory, bentoml_home: Path) -> dict:
+    """The segment stages (prepare, train, evaluate, compare, register) on small synthetic
+    scenes, as `dvc repro` runs them: the root, the params and each stage's result."""
+    from training.layout import Layout
+    from training.params import load_params
+    from training.segment import compare, evaluate, prepare, register, train
+
+    root = tmp_path_factory.mktemp("segment")
+    params = load_params(ROOT / "params.yaml", segment=SMALL_SEGMENT)
+    layout = Layout(root)
+    return {
+        "layout": layout,
+        "params": params,
+        "prepared": prepare.prepare(params, layout),
+        "train": train.train(params, layout),
+        "metrics": evaluate.run(params, layout),
+        "compare": compare.run(params, layout),
+        "tag": register.run(params, layout, extra_labels={"profile": "test"}),
+    }
+
+
 @pytest.fixture(scope="session")
 def synthetic_clip(tmp_path_factory: pytest.TempPathFactory):
     """Factory: an MP3 synthetic clip of a genre."""

@@ -1,11 +1,13 @@
-"""The promotion gate: a new genre model replaces production only if it is better.
+"""The promotion gate: a new model replaces production only if it is better.
 
     python -m training.promote --candidate dvclive/evaluate/metrics.json \
         --production-ref promoted/genre [--summary "$GITHUB_STEP_SUMMARY"]
+    python -m training.promote --model segment --production-ref promoted/segment
 
-Promote when the candidate's macro-F1 is at least production's plus ``promote.margin``
-and no genre's F1 drops by more than ``promote.per_genre_tolerance`` (both in
-params.yaml); the first model ever is promoted. Production's metrics come from a git
+Genre: promote when the candidate's macro-F1 is at least production's plus
+``promote.margin`` and no genre's F1 drops by more than ``promote.per_genre_tolerance``.
+Segment: the same with the mean IoU and each category's IoU (``segment.promote``). The
+first model ever is promoted. Production's metrics come from a git
 revision (the metrics file as it was at the last promotion), a model in the BentoML
 model store (its registered metadata), or a file. Prints the reasoning (also as markdown
 to ``--summary``) and exits 0 to promote, 1 to refuse.
@@ -21,10 +23,28 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from training.params import PromoteParams, load_params
+from training.params import Params, PromoteParams, load_params
 from training.revisions import file_at
 
 METRICS = "dvclive/evaluate/metrics.json"
+SEGMENT_METRICS = "dvclive/segment/evaluate/metrics.json"
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What the gate compares for one model."""
+
+    model: str
+    metrics: str  # the evaluate stage's metrics file
+    headline: str  # the score that must rise
+    per: str  # what the per-class scores are of
+    score: str  # their name
+
+
+KINDS = {
+    "genre": Kind("genre", METRICS, "macro-F1", "genre", "F1"),
+    "segment": Kind("segment", SEGMENT_METRICS, "mean IoU", "category", "IoU"),
+}
 
 
 class GenreScore(BaseModel):
@@ -33,80 +53,131 @@ class GenreScore(BaseModel):
 
 
 class ModelMetrics(BaseModel):
-    """The evaluate stage's metrics that the gate reads."""
+    """The genre evaluate stage's metrics that the gate reads."""
 
     f1_macro: float = Field(ge=0, le=1)
     accuracy: float | None = None
     per_genre: dict[str, GenreScore]
+
+    def scores(self) -> Scores:
+        return Scores(
+            headline=self.f1_macro, per_class={g: s.f1 for g, s in self.per_genre.items()}
+        )
+
+
+class SegmentMetrics(BaseModel):
+    """The segment evaluate stage's metrics that the gate reads."""
+
+    miou: float = Field(ge=0, le=1)
+    pixel_accuracy: float | None = None
+    iou: dict[str, float | None]  # None: the category is in no test image
+
+    def scores(self) -> Scores:
+        return Scores(headline=self.miou, per_class=dict(self.iou))
+
+
+class Scores(BaseModel):
+    """Any model's metrics as the gate compares them."""
+
+    headline: float
+    per_class: dict[str, float | None]
+
+
+def read_scores(kind: Kind, data: dict) -> Scores:
+    reader = ModelMetrics if kind.model == "genre" else SegmentMetrics
+    return reader.model_validate(data).scores()
 
 
 @dataclass
 class Decision:
     promote: bool
     reasons: list[str] = field(default_factory=list)
+    kind: Kind = KINDS["genre"]
 
-    def markdown(self, candidate: ModelMetrics, production: ModelMetrics | None) -> str:
+    def markdown(
+        self, candidate: ModelMetrics | Scores, production: ModelMetrics | Scores | None
+    ) -> str:
         verdict = "**Promote**" if self.promote else "**Keep production**"
         lines = [f"### Promotion gate: {verdict}", ""]
         lines += [f"- {reason}" for reason in self.reasons]
         if production is not None:
-            lines += [
-                "",
-                "| genre | production F1 | candidate F1 | change |",
-                "| --- | ---: | ---: | ---: |",
-            ]
-            for genre in sorted(set(production.per_genre) | set(candidate.per_genre)):
-                old = production.per_genre.get(genre)
-                new = candidate.per_genre.get(genre)
-                lines.append(
-                    f"| {genre} | {_f(old)} | {_f(new)} | "
-                    f"{(new.f1 if new else 0) - (old.f1 if old else 0):+.3f} |"
-                )
+            new_scores, old_scores = _scores(candidate).per_class, _scores(production).per_class
+            k = self.kind
+            lines += ["", f"| {k.per} | production {k.score} | candidate {k.score} | change |",
+                      "| --- | ---: | ---: | ---: |"]  # fmt: skip
+            for name in sorted(set(old_scores) | set(new_scores), key=_order(k)):
+                old, new = old_scores.get(name), new_scores.get(name)
+                lines.append(f"| {name} | {_f(old)} | {_f(new)} | {(new or 0) - (old or 0):+.3f} |")
         return "\n".join(lines) + "\n"
 
 
-def _f(score: GenreScore | None) -> str:
-    return f"{score.f1:.3f}" if score else "–"
+def _scores(metrics: ModelMetrics | Scores) -> Scores:
+    return metrics if isinstance(metrics, Scores) else metrics.scores()
+
+
+def _order(kind: Kind):
+    if kind.model == "segment":
+        from marketplace.contracts.schemas import CATEGORIES
+
+        return lambda name: (CATEGORIES.index(name) if name in CATEGORIES else 99, name)
+    return lambda name: name
+
+
+def _f(score: float | None) -> str:
+    return "–" if score is None else f"{score:.3f}"
 
 
 def decide(
     candidate: ModelMetrics, production: ModelMetrics | None, params: PromoteParams
 ) -> Decision:
+    """The genre model's gate."""
+    return judge(KINDS["genre"], candidate.scores(), production and production.scores(),
+                 params.margin, params.per_genre_tolerance)  # fmt: skip
+
+
+def judge(
+    kind: Kind, candidate: Scores, production: Scores | None, margin: float, tolerance: float
+) -> Decision:
+    """Promote when the headline score gains ``margin`` and no class drops by more than
+    ``tolerance`` (a class production had no score for is not held against it)."""
     if production is None:
-        return Decision(True, ["no production model yet: the first model is promoted"])
+        return Decision(True, ["no production model yet: the first model is promoted"], kind)
     reasons, ok = [], True
-    needed = production.f1_macro + params.margin
-    if candidate.f1_macro >= needed:
-        reasons.append(
-            f"macro-F1 {candidate.f1_macro:.4f} >= production {production.f1_macro:.4f} "
-            f"+ margin {params.margin:g}"
-        )
+    needed = production.headline + margin
+    if candidate.headline >= needed:
+        reasons.append(f"{kind.headline} {candidate.headline:.4f} >= production "
+                       f"{production.headline:.4f} + margin {margin:g}")  # fmt: skip
     else:
         ok = False
-        reasons.append(
-            f"macro-F1 {candidate.f1_macro:.4f} < production {production.f1_macro:.4f} "
-            f"+ margin {params.margin:g} = {needed:.4f}"
-        )
-    for genre, old in sorted(production.per_genre.items()):
-        new = candidate.per_genre.get(genre)
-        new_f1 = new.f1 if new is not None else 0.0
-        drop = old.f1 - new_f1
-        if drop > params.per_genre_tolerance + 1e-12:
+        reasons.append(f"{kind.headline} {candidate.headline:.4f} < production "
+                       f"{production.headline:.4f} + margin {margin:g} = {needed:.4f}")  # fmt: skip
+    for name, old in sorted(production.per_class.items(), key=lambda item: _order(kind)(item[0])):
+        if old is None:
+            continue
+        new = candidate.per_class.get(name)
+        new_value = new if new is not None else 0.0
+        drop = old - new_value
+        if drop > tolerance + 1e-12:
             ok = False
-            reasons.append(
-                f"{genre}: F1 fell by {drop:.4f} ({old.f1:.4f} -> {new_f1:.4f}), more than "
-                f"the tolerance {params.per_genre_tolerance:g}"
-            )
+            reasons.append(f"{name}: {kind.score} fell by {drop:.4f} ({old:.4f} -> "
+                           f"{new_value:.4f}), more than the tolerance {tolerance:g}")  # fmt: skip
     if ok:
-        reasons.append(f"no genre's F1 fell by more than {params.per_genre_tolerance:g}")
-    return Decision(ok, reasons)
+        reasons.append(f"no {kind.per}'s {kind.score} fell by more than {tolerance:g}")
+    return Decision(ok, reasons, kind)
+
+
+def gate(kind: Kind, params: Params) -> tuple[float, float]:
+    """(margin, tolerance) of a model's gate, from params.yaml."""
+    if kind.model == "segment":
+        return params.segment.promote.margin, params.segment.promote.per_class_tolerance
+    return params.promote.margin, params.promote.per_genre_tolerance
 
 
 def production_metrics(
-    ref: str | None, model: str | None, path: Path | None, root: Path
-) -> ModelMetrics | None:
+    ref: str | None, model: str | None, path: Path | None, root: Path, kind: Kind = KINDS["genre"]
+) -> Scores | None:
     if path is not None:
-        return ModelMetrics.model_validate_json(path.read_text()) if path.exists() else None
+        return read_scores(kind, json.loads(path.read_text())) if path.exists() else None
     if model is not None:
         import bentoml
         from bentoml.exceptions import NotFound
@@ -115,16 +186,17 @@ def production_metrics(
             stored = bentoml.models.get(model)
         except NotFound:
             return None
-        return ModelMetrics.model_validate(stored.info.metadata["metrics"])
+        return read_scores(kind, stored.info.metadata["metrics"])
     if ref is not None:
-        text = file_at(ref, METRICS, root)
-        return ModelMetrics.model_validate_json(text) if text else None
+        text = file_at(ref, kind.metrics, root)
+        return read_scores(kind, json.loads(text)) if text else None
     return None
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--candidate", type=Path, default=Path(METRICS))
+    parser.add_argument("--model", choices=sorted(KINDS), default="genre")
+    parser.add_argument("--candidate", type=Path, help="its metrics (default: its stage's)")
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--production-ref", help="git revision of production's metrics file")
     source.add_argument("--production-model", help="BentoML model tag of production")
@@ -134,12 +206,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--summary", type=Path, help="append the reasoning as markdown here")
     args = parser.parse_args(argv)
 
-    params = load_params(args.params).promote
-    candidate = ModelMetrics.model_validate(json.loads(args.candidate.read_text()))
+    kind = KINDS[args.model]
+    margin, tolerance = gate(kind, load_params(args.params))
+    candidate_path = args.candidate or args.root / kind.metrics
+    candidate = read_scores(kind, json.loads(candidate_path.read_text()))
     production = production_metrics(
-        args.production_ref, args.production_model, args.production_metrics, args.root
+        args.production_ref, args.production_model, args.production_metrics, args.root, kind
     )
-    decision = decide(candidate, production, params)
+    decision = judge(kind, candidate, production, margin, tolerance)
     print("PROMOTE" if decision.promote else "REFUSED")
     for reason in decision.reasons:
         print(f"  - {reason}")

@@ -6,6 +6,8 @@ Writes ``report/report.md`` and ``report/confusion_matrix.png``: what changed in
 params.yaml, the metrics against the base branch, every genre's F1 against the base, the
 confusion matrix of the test tracks, and what the promotion gate would decide if the
 branch were merged. Files missing at the base (the first training) are reported as such.
+When the segmentation stages have run, the same for the segmentation model (mean IoU,
+Dice, each category's IoU, its confusion matrix, the models and losses compared).
 """
 
 from __future__ import annotations
@@ -16,15 +18,25 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 from training.params import load_params
-from training.promote import METRICS, ModelMetrics, decide
+from training.plots import matrix_png
+from training.promote import (
+    KINDS,
+    METRICS,
+    SEGMENT_METRICS,
+    ModelMetrics,
+    decide,
+    gate,
+    judge,
+    read_scores,
+)
 from training.revisions import file_at
 
 PARAMS = "params.yaml"
 CONFUSION = "dvclive/evaluate/plots/sklearn/confusion_matrix.json"
-CELL, MARGIN = 36, 120  # confusion-matrix image: pixels per cell, room for the labels
 
 
 def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
@@ -77,33 +89,10 @@ def _num(value: float | int | None) -> str:
 
 
 def confusion_png(pairs: list[dict[str, str]], labels: list[str], path: Path) -> Path:
-    """The confusion matrix as a PNG (rows: actual, columns: predicted), drawn with PIL."""
-    from PIL import Image, ImageDraw
-
+    """The genre confusion matrix (per-track pairs) as a PNG."""
     counts = Counter((p["actual"], p["predicted"]) for p in pairs)
-    n = len(labels)
-    size = MARGIN + n * CELL
-    image = Image.new("RGB", (size, size), "white")
-    draw = ImageDraw.Draw(image)
-    row_totals = {a: sum(counts[(a, p)] for p in labels) or 1 for a in labels}
-    for i, actual in enumerate(labels):
-        draw.text((4, MARGIN + i * CELL + CELL // 3), actual[:14], fill="black")
-        for j, predicted in enumerate(labels):
-            count = counts[(actual, predicted)]
-            share = count / row_totals[actual]
-            shade = int(255 * (1 - share))
-            box = (MARGIN + j * CELL, MARGIN + i * CELL, MARGIN + (j + 1) * CELL - 1,
-                   MARGIN + (i + 1) * CELL - 1)  # fmt: skip
-            draw.rectangle(box, fill=(shade, shade, 255), outline="#cccccc")
-            if count:
-                colour = "white" if share > 0.5 else "black"
-                draw.text((box[0] + 6, box[1] + CELL // 3), str(count), fill=colour)
-    for j, predicted in enumerate(labels):
-        draw.text((MARGIN + j * CELL + 2, MARGIN - 14 - 12 * (j % 2)), predicted[:6], fill="black")
-    draw.text((4, 4), "rows: actual genre, columns: predicted", fill="black")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    image.save(path)
-    return path
+    matrix = [[counts[(actual, predicted)] for predicted in labels] for actual in labels]
+    return matrix_png(np.array(matrix), labels, path, "genre")
 
 
 def build(root: Path, base_ref: str, out: Path) -> Path:
@@ -115,7 +104,9 @@ def build(root: Path, base_ref: str, out: Path) -> Path:
     base_params = yaml.safe_load(base_params_text) if base_params_text else None
 
     lines = [f"# Genre model: this branch against `{base_ref}`", ""]
-    lines += params_section(current_params, base_params)
+    genre_params = {k: v for k, v in current_params.items() if k != "segment"}
+    base_genre = {k: v for k, v in base_params.items() if k != "segment"} if base_params else None
+    lines += params_section(genre_params, base_genre)
     lines += metrics_section(current_metrics, base_metrics)
     pairs = json.loads((root / CONFUSION).read_text())
     labels = sorted(current_metrics["per_genre"])
@@ -126,9 +117,59 @@ def build(root: Path, base_ref: str, out: Path) -> Path:
     production = ModelMetrics.model_validate(base_metrics) if base_metrics else None
     decision = decide(candidate, production, gate)
     lines += ["## If merged", "", decision.markdown(candidate, production)]
+    if (root / SEGMENT_METRICS).is_file():
+        lines += segment_section(root, base_ref, out, current_params, base_params)
     report = out / "report.md"
     report.write_text("\n".join(lines))
     return report
+
+
+SEGMENT_CONFUSION = "dvclive/segment/evaluate/plots/images/confusion_matrix.png"
+SEGMENT_COMPARE = "dvclive/segment/compare.json"
+
+
+def segment_section(
+    root: Path, base_ref: str, out: Path, current_params: dict, base_params: dict | None
+) -> list[str]:
+    """The segmentation model's part of the report."""
+    import shutil
+
+    from marketplace.contracts.schemas import CATEGORIES
+    from training.segment.compare import markdown
+
+    current = json.loads((root / SEGMENT_METRICS).read_text())
+    base_text = file_at(base_ref, SEGMENT_METRICS, root)
+    base = json.loads(base_text) if base_text else None
+    lines = [f"# Segmentation model: this branch against `{base_ref}`", ""]
+    old_params = {"segment": base_params.get("segment", {})} if base_params else None
+    lines += params_section({"segment": current_params.get("segment", {})}, old_params)
+    lines += ["## Metrics (test scenes)", "", "| metric | base | this branch | change |",
+              "| --- | ---: | ---: | ---: |"]  # fmt: skip
+    for key in ("miou", "dice", "pixel_accuracy", "test_scenes"):
+        old = base.get(key) if base else None
+        change = f"{current[key] - old:+.4f}" if old is not None else "–"
+        lines.append(f"| {key} | {_num(old)} | {_num(current[key])} | {change} |")
+    lines += ["", "## IoU per category", "", "| category | base | this branch | change |",
+              "| --- | ---: | ---: | ---: |"]  # fmt: skip
+    for category in CATEGORIES:
+        new, old = current["iou"].get(category), ((base or {}).get("iou") or {}).get(category)
+        change = f"{new - old:+.4f}" if new is not None and old is not None else "–"
+        lines.append(f"| {category} | {_num(old)} | {_num(new)} | {change} |")
+    lines.append("")
+    if (root / SEGMENT_CONFUSION).is_file():
+        out.mkdir(parents=True, exist_ok=True)
+        shutil.copy(root / SEGMENT_CONFUSION, out / "segment_confusion_matrix.png")
+        lines += ["## Confusion matrix (test pixels, % of each true category)", "",
+                  "![segmentation confusion matrix](segment_confusion_matrix.png)", ""]  # fmt: skip
+    if (root / SEGMENT_COMPARE).is_file():
+        table = json.loads((root / SEGMENT_COMPARE).read_text())
+        lines += ["## Models and losses compared", "", markdown(table)]
+    kind = KINDS["segment"]
+    margin, tolerance = gate(kind, load_params(root / PARAMS))
+    candidate = read_scores(kind, current)
+    production = read_scores(kind, base) if base else None
+    decision = judge(kind, candidate, production, margin, tolerance)
+    return [*lines, "## If merged", "", decision.markdown(candidate, production)]
 
 
 def main(argv: list[str] | None = None) -> int:

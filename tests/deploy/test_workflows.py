@@ -99,9 +99,14 @@ def test_promotion_runs_the_gate_and_publishes_only_a_winner() -> None:
     promote = load("promote")
     assert promote["on"]["push"]["branches"] == ["main"]
     assert "training.promote" in runs(promote) and "GITHUB_STEP_SUMMARY" in runs(promote)
-    assert promote["jobs"]["publish"]["if"] == "needs.gate.outputs.promote == 'true'"
-    assert promote["jobs"]["publish"]["with"]["service"] == "genre"
-    assert promote["jobs"]["publish"]["with"]["model-ref"] == "${{ github.sha }}"
+    assert "--model" in runs(promote) and "promoted/$model" in runs(promote)
+    for model in ("genre", "segment"):
+        publish = promote["jobs"][f"publish-{model}"]
+        assert publish["if"] == f"needs.gate.outputs.{model} == 'true'"
+        assert publish["with"]["service"] == model
+        ref = "model-ref" if model == "genre" else f"{model}-model-ref"
+        assert publish["with"][ref] == "${{ github.sha }}"
+        assert promote["jobs"][f"mark-{model}"]["needs"] == f"publish-{model}"
 
 
 def test_drift_is_scheduled_and_opens_one_issue() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from training.params import PromoteParams
-from training.promote import METRICS, ModelMetrics, decide, main
+from training.promote import KINDS, METRICS, ModelMetrics, decide, judge, main, read_scores
 
 PARAMS = PromoteParams(margin=0.01, per_genre_tolerance=0.05)
 
@@ -101,3 +101,39 @@ def test_the_command_reads_production_from_the_model_store(trained: dict, tmp_pa
 def test_one_production_source_at_a_time(flag: str, tmp_path: Path) -> None:
     with pytest.raises(SystemExit):
         main(["--production-metrics", str(tmp_path), flag, "x"])
+
+
+def segment_metrics(miou: float, **iou: float | None) -> dict:
+    per = {c: 0.8 for c in ("void", "flat", "construction", "object", "nature", "sky")}
+    return {
+        "miou": miou,
+        "pixel_accuracy": 0.9,
+        "iou": {**per, "human": 0.6, "vehicle": 0.7, **iou},
+    }
+
+
+def test_the_segmentation_gate_reads_the_mean_iou_and_each_category(
+    segment_trained: dict, tmp_path: Path, capsys
+) -> None:
+    kind = KINDS["segment"]
+    production = read_scores(kind, segment_metrics(0.80))
+    better = read_scores(kind, segment_metrics(0.82))
+    assert judge(kind, better, production, 0.005, 0.03).promote
+    worse_people = read_scores(kind, segment_metrics(0.82, human=0.5))
+    decision = judge(kind, worse_people, production, 0.005, 0.03)
+    assert not decision.promote
+    assert "human: IoU fell by 0.1000 (0.6000 -> 0.5000)" in " ".join(decision.reasons)
+    assert "| category | production IoU |" in decision.markdown(worse_people, production)
+    # a category production never saw (no test image had it) is not held against it
+    unseen = read_scores(kind, segment_metrics(0.80, void=None))
+    assert judge(
+        kind, read_scores(kind, segment_metrics(0.81, void=0.0)), unseen, 0.005, 0.03
+    ).promote
+    # the command, on the stage's real metrics against a stored model's
+    root = segment_trained["layout"].root
+    same = ["--model", "segment", "--root", str(root), "--params", str(tmp_path / "none.yaml"),
+            "--production-model", segment_trained["tag"]]  # fmt: skip
+    assert main(same) == 1  # a tie: the margin is not gained
+    assert "mean IoU" in capsys.readouterr().out
+    first = [*same[:-1], "segment:nosuch"]
+    assert main(first) == 0

@@ -62,3 +62,25 @@ def test_a_first_training_has_no_baseline(tmp_path: Path) -> None:
     text = (tmp_path / "r" / "report.md").read_text()
     assert "No params.yaml on the base branch" in text
     assert "| Jazz | 10 | – | 0.9000 | – |" in text and "first model is promoted" in text
+
+
+def test_the_report_has_the_segmentation_model_when_it_was_trained(
+    tmp_path: Path, segment_trained: dict
+) -> None:
+    import shutil
+
+    git(tmp_path, "init", "-q", "-b", "main")
+    write_run(tmp_path, 0.002, {"Jazz": 0.9, "Metal": 0.8, "Rock": 0.85})
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-qm", "base: no segmentation model yet")
+    shutil.copytree(segment_trained["layout"].root / "dvclive", tmp_path / "dvclive",
+                    dirs_exist_ok=True)  # fmt: skip
+    main(["--base", "main", "--root", str(tmp_path), "--out", str(tmp_path / "r")])
+    text = (tmp_path / "r" / "report.md").read_text()
+    assert "# Segmentation model: this branch against `main`" in text
+    miou = segment_trained["metrics"]["miou"]
+    assert f"| miou | – | {miou:.4f} | – |" in text
+    assert "| human | – |" in text and "## Models and losses compared" in text
+    assert "| unet-ce | unet | random | ce |" in text
+    assert (tmp_path / "r" / "segment_confusion_matrix.png").is_file()
+    assert text.count("first model is promoted") == 1  # segment's; genre has a base

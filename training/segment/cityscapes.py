@@ -84,3 +84,11 @@ def split_by_city(
     split |= {c: "val" for c in order[n_test : n_test + n_val]}
     split |= {c: "train" for c in order[n_test + n_val :]}
     return split
+
+
+def train_id_to_category() -> dict[int, int]:
+    """Cityscapes' 19 train ids (what its published models predict) -> category id. No
+    train id is void: void labels are not trained (train id 255)."""
+    from cityscapesscripts.helpers.labels import labels
+
+    return {label.trainId: label.categoryId for label in labels if 0 <= label.trainId < 19}

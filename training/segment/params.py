@@ -46,26 +46,67 @@ class SegmentModel(_Section):
     init: Literal["random", "imagenet", "cityscapes"] = Field(
         "random", description="SegFormer's start: random, an ImageNet encoder, or Cityscapes"
     )
+    checkpoint: str | None = Field(
+        None, description="hub name or folder of the pretrained weights (default by init)"
+    )
+
+    @property
+    def pretrained(self) -> str:
+        """Where ``init`` starts from: the checkpoint, or b0's by default."""
+        defaults = {"imagenet": "nvidia/mit-b0",
+                    "cityscapes": "nvidia/segformer-b0-finetuned-cityscapes-512-1024"}  # fmt: skip
+        return self.checkpoint or defaults[self.init]
 
 
 class SegmentTrain(_Section):
     loss: Literal["ce", "dice", "ce+dice"] = "ce+dice"
     class_weighting: bool = True
-    batch_size: int = Field(8, ge=1)
-    lr: float = Field(0.003, gt=0)
+    weight_power: float = Field(
+        0.25, ge=0, le=1, description="cross-entropy weights ~ 1 / frequency ** this"
+    )
+    batch_size: int = Field(4, ge=2, description="BatchNorm needs two images")
+    lr: float = Field(0.004, gt=0, description="one-cycle schedule's peak")
+    warmup: float = Field(0.2, gt=0, lt=1, description="share of the steps rising to lr")
     weight_decay: float = Field(0.0001, ge=0)
-    max_epochs: int = Field(30, ge=1)
-    patience: int = Field(5, ge=1)
+    max_epochs: int = Field(10, ge=1, description="the schedule is sized to this")
+    patience: int = Field(10, ge=1)
     min_delta: float = Field(0.002, ge=0, description="smaller val mIoU gains are no progress")
     workers: int = Field(2, ge=0, description="data loader processes")
     augment: Augment = Augment()
     seed: int = 42
 
 
+class Variant(_Section):
+    name: str
+    architecture: Literal["unet", "segformer"] = "unet"
+    init: Literal["random", "imagenet", "cityscapes"] = "random"
+    loss: Literal["ce", "dice", "ce+dice"] = "ce+dice"
+
+
+class Compare(_Section):
+    epochs: int = Field(2, ge=1, description="each variant's budget (the same for all)")
+    train_scenes: int = Field(120, ge=2, description="trained on the first of the split")
+    variants: list[Variant] = [
+        Variant(name="unet-ce", loss="ce"),
+        Variant(name="unet-dice", loss="dice"),
+        Variant(name="unet-ce+dice", loss="ce+dice"),
+        Variant(name="segformer-ce+dice", architecture="segformer"),
+    ]
+
+
+class SegmentPromote(_Section):
+    margin: float = Field(0.005, ge=0, le=1, description="mIoU a candidate must gain")
+    per_class_tolerance: float = Field(
+        0.03, ge=0, le=1, description="largest IoU drop allowed for any one category"
+    )
+
+
 class SegmentParams(_Section):
     data: SegmentData = SegmentData()
     model: SegmentModel = SegmentModel()
     train: SegmentTrain = SegmentTrain()
+    compare: Compare = Compare()
+    promote: SegmentPromote = SegmentPromote()
     registry_name: str = "segment"
 
     def network_spec(self) -> dict[str, object]:

@@ -2,8 +2,9 @@
 ``segment.train``'s loss on the prepared scenes; early stopping on the validation mIoU and
 the best epoch kept. ``python -m training.segment.train``.
 
-Writes ``models/segment/model.pt`` (the network's spec, its best weights, the categories
-and what training measured) and dvclive curves in ``dvclive/segment/train``.
+Writes ``models/segment/`` (``config.json``: the network's spec, its input size, the
+categories and what training measured; ``model.pt``: the best epoch's weights) and
+dvclive curves in ``dvclive/segment/train``.
 """
 
 from __future__ import annotations
@@ -20,14 +21,17 @@ import torch
 from dvclive import Live
 
 from bentos.segment.categories import CATEGORIES
-from bentos.segment.network import build, normalise
+from bentos.segment.metrics import confusion, scores
+from bentos.segment.model_files import SegmentConfig, save
+from bentos.segment.network import normalise
 from training.cli import stage_main
 from training.layout import Layout
 from training.params import Params
 from training.segment.data import Scenes, loader
 from training.segment.losses import class_weights, loss
-from training.segment.metrics import confusion, scores
+from training.segment.params import SegmentParams
 from training.segment.prepare import data_dir
+from training.segment.pretrained import initial_network
 
 log = logging.getLogger(__name__)
 
@@ -47,25 +51,39 @@ def evaluate_network(network: torch.nn.Module, scenes: Scenes, batch_size: int) 
     return {**scores(matrix), "confusion": matrix.tolist()}
 
 
-def train(params: Params, layout: Layout) -> dict[str, Any]:
-    sp, t = params.segment, params.segment.train
+def fit(
+    sp: SegmentParams, folder: Path, live_dir: Path | None, scenes: int | None = None
+) -> tuple[torch.nn.Module, dict[str, Any], dict[str, Any]]:
+    """Train the network ``sp`` describes on the scenes prepared in ``folder`` (the first
+    ``scenes`` of the train split, or all): the best epoch's network (by val mIoU), its
+    spec and a summary; curves to ``live_dir``."""
+    t = sp.train
     torch.manual_seed(t.seed)
-    folder = data_dir(layout)
     train_set = Scenes(folder, "train", t.augment, t.seed)
+    train_set.names = train_set.names[:scenes]
     val_set = Scenes(folder, "val")
     counts = np.array(list(json.loads((folder / "class_counts.json").read_text()).values()))
-    weights = class_weights(counts) if t.class_weighting else None
-    spec = sp.network_spec()
-    network = build(spec)
+    weights = class_weights(counts, power=t.weight_power) if t.class_weighting else None
+    network, spec = initial_network(sp)
     optimizer = torch.optim.AdamW(network.parameters(), lr=t.lr, weight_decay=t.weight_decay)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=t.max_epochs)
-    log.info("segment_train: %s, %d parameters, %d train / %d val scenes, loss %s",
-             spec["architecture"], sum(p.numel() for p in network.parameters()),
+    # one cycle over the whole budget, stepped per batch: the low-rate end, where thin
+    # objects' boundaries settle, is reached within max_epochs
+    per_epoch = -(-len(train_set) // t.batch_size)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=t.lr, total_steps=t.max_epochs * per_epoch, pct_start=t.warmup,
+        div_factor=10, final_div_factor=100,
+    )  # fmt: skip
+    log.info("segment_train: %s (%s), %d parameters, %d train / %d val scenes, loss %s",
+             spec["architecture"], sp.model.init, sum(p.numel() for p in network.parameters()),
              len(train_set), len(val_set), t.loss)  # fmt: skip
-    best: dict[str, Any] = {"miou": -1.0, "epoch": 0, "state": None, "scores": None}
+    best: dict[str, Any] = {"miou": -1.0, "epoch": 0, "state": None}
     started = time.perf_counter()
-    live_dir = layout.root / "dvclive" / "segment" / "train"
-    with Live(dir=str(live_dir), dvcyaml=None, save_dvc_exp=False, report=None) as live:
+    live = (
+        Live(dir=str(live_dir), dvcyaml=None, save_dvc_exp=False, report=None)
+        if live_dir is not None
+        else None
+    )
+    try:
         for epoch in range(1, t.max_epochs + 1):
             network.train()
             train_set.epoch = epoch
@@ -79,36 +97,46 @@ def train(params: Params, layout: Layout) -> dict[str, Any]:
                 value = loss(t.loss, network(normalise(images)), masks, weights)
                 value.backward()
                 optimizer.step()
+                schedule.step()
                 total, seen = total + value.item() * len(images), seen + len(images)
-            schedule.step()
             val = evaluate_network(network, val_set, t.batch_size)
-            live.log_metric("train/loss", total / max(seen, 1))
-            live.log_metric("val/miou", val["miou"])
-            live.log_metric("val/pixel_accuracy", val["pixel_accuracy"])
-            live.next_step()
+            if live is not None:
+                live.log_metric("train/loss", total / max(seen, 1))
+                live.log_metric("val/miou", val["miou"])
+                live.log_metric("val/pixel_accuracy", val["pixel_accuracy"])
+                live.next_step()
             log.info("epoch %d: train loss %.4f, val mIoU %.3f, pixel accuracy %.3f",
                      epoch, total / max(seen, 1), val["miou"], val["pixel_accuracy"])  # fmt: skip
             if val["miou"] > best["miou"] + t.min_delta:
-                best = {"miou": val["miou"], "epoch": epoch, "scores": val,
+                best = {"miou": val["miou"], "epoch": epoch,
                         "state": copy.deepcopy(network.state_dict())}  # fmt: skip
             elif epoch - best["epoch"] >= t.patience:
                 log.info("early stop: no val mIoU progress for %d epochs", t.patience)
                 break
         seconds = time.perf_counter() - started
-        live.summary["best_epoch"] = best["epoch"]
-        live.summary["best_val_miou"] = best["miou"]
-
-    summary = {"architecture": spec["architecture"], "loss": t.loss, "epochs": epoch,
-               "best_epoch": best["epoch"], "val_miou": best["miou"],
+        if live is not None:
+            live.summary["best_epoch"] = best["epoch"]
+            live.summary["best_val_miou"] = best["miou"]
+    finally:
+        if live is not None:
+            live.end()
+    network.load_state_dict(best["state"])
+    summary = {"architecture": spec["architecture"], "init": sp.model.init, "loss": t.loss,
+               "epochs": epoch, "best_epoch": best["epoch"], "val_miou": best["miou"],
                "train_seconds": round(seconds, 1)}  # fmt: skip
+    return network.eval(), spec, summary
+
+
+def train(params: Params, layout: Layout) -> dict[str, Any]:
+    sp = params.segment
+    live_dir = layout.root / "dvclive" / "segment" / "train"
+    network, spec, summary = fit(sp, data_dir(layout), live_dir)
     out = model_dir(layout)
-    out.mkdir(parents=True, exist_ok=True)
-    checkpoint = {"spec": spec, "state_dict": best["state"], "categories": list(CATEGORIES),
-                  "data": sp.data.model_dump(mode="json"), "training": summary}  # fmt: skip
-    torch.save(checkpoint, out / "model.pt")
-    (out / "train.json").write_text(json.dumps(summary, indent=2))
+    config = SegmentConfig(spec=spec, height=sp.data.height, width=sp.data.width,
+                           training=summary)  # fmt: skip
+    save(out, network, config)
     log.info("segment_train: best epoch %d, val mIoU %.3f, %.0f s; saved to %s",
-             best["epoch"], best["miou"], seconds, out)  # fmt: skip
+             summary["best_epoch"], summary["val_miou"], summary["train_seconds"], out)  # fmt: skip
     return summary
 
 
