@@ -1,6 +1,6 @@
 // The cover app, the front page: a song in, album covers out. It starts a run of the
 // `covers` pipeline with its options and follows it like any run.
-import { fill, h, keyboardPicker, mib } from "./dom.js";
+import { dropZone, fill, h, keyboardPicker, mib } from "./dom.js";
 import { archiveUrl, explain, fileUrl } from "./api.js";
 import { bars, chips } from "./render.js";
 import { follow, queueText } from "./follow.js";
@@ -29,13 +29,7 @@ export function coverForm(view) {
     if (f) url.value = "";
   };
   file.addEventListener("change", () => setFile(file.files[0] || null));
-  drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
-  drop.addEventListener("dragleave", () => drop.classList.remove("over"));
-  drop.addEventListener("drop", (e) => {
-    e.preventDefault();
-    drop.classList.remove("over");
-    if (e.dataTransfer.files.length) setFile(e.dataTransfer.files[0]);
-  });
+  dropZone(drop, (files) => setFile(files[0]));
   url.addEventListener("input", () => { if (url.value) { setFile(null); file.value = ""; } });
 
   const option = (id, label, field, hint) => h("div", { class: "form-row" }, h("label", { for: id }, label), field, hint ? h("small", { class: "muted" }, hint) : null);

@@ -55,3 +55,15 @@ export function keyboardPicker(label, input) {
     }
   });
 }
+
+/** A zone that takes a dropped file: highlighted while one is over it, ``onFiles`` called
+ * with the dropped FileList. */
+export function dropZone(zone, onFiles) {
+  zone.addEventListener("dragover", (e) => { e.preventDefault(); zone.classList.add("over"); });
+  zone.addEventListener("dragleave", () => zone.classList.remove("over"));
+  zone.addEventListener("drop", (e) => {
+    e.preventDefault();
+    zone.classList.remove("over");
+    if (e.dataTransfer.files.length) onFiles(e.dataTransfer.files);
+  });
+}

@@ -1,5 +1,5 @@
 // The run pages: a form generated from a pipeline's inputs, and a run followed live.
-import { fill, h, keyboardPicker, mib } from "./dom.js";
+import { dropZone, fill, h, keyboardPicker, mib } from "./dom.js";
 import { api, archiveUrl, explain, fileUrl } from "./api.js";
 import { render } from "./render.js";
 import { follow, queueText } from "./follow.js";
@@ -19,15 +19,9 @@ function control(name, input) {
       const file = field.files[0];
       label.textContent = file ? `${file.name} (${mib(file.size)})` : label.textContent;
     });
-    zone.addEventListener("dragover", (e) => { e.preventDefault(); zone.classList.add("over"); });
-    zone.addEventListener("dragleave", () => zone.classList.remove("over"));
-    zone.addEventListener("drop", (e) => {
-      e.preventDefault();
-      zone.classList.remove("over");
-      if (e.dataTransfer.files.length) {
-        field.files = e.dataTransfer.files;
-        field.dispatchEvent(new Event("change"));
-      }
+    dropZone(zone, (files) => {
+      field.files = files;
+      field.dispatchEvent(new Event("change"));
     });
     return zone;
   }

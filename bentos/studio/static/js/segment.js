@@ -1,7 +1,7 @@
 // The segmentation viewer: sample street scenes, each shown beside its true mask and the
 // mask the segment service predicts, with the per-category IoU of that image; or a
 // photo of your own, segmented, with its overlay and each category's share.
-import { fill, h, keyboardPicker, mib } from "./dom.js";
+import { dropZone, fill, h, keyboardPicker, mib } from "./dom.js";
 import { api, explain } from "./api.js";
 import { bars } from "./render.js";
 
@@ -73,13 +73,7 @@ function uploadForm(out) {
     }
   };
   file.addEventListener("change", () => { if (file.files[0]) send(file.files[0]); });
-  drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
-  drop.addEventListener("dragleave", () => drop.classList.remove("over"));
-  drop.addEventListener("drop", (e) => {
-    e.preventDefault();
-    drop.classList.remove("over");
-    if (e.dataTransfer.files.length) send(e.dataTransfer.files[0]);
-  });
+  dropZone(drop, (files) => send(files[0]));
   return drop;
 }
 
