@@ -26,7 +26,6 @@ from pathlib import Path
 from rich.console import Console
 
 from marketplace.contracts.services import SERVICE_NAMES
-from marketplace.runner import PIPELINES_DIR
 from stack.local import serve_many, stack
 
 console = Console()
@@ -34,11 +33,11 @@ SONG = Path(__file__).parent / "assets" / "demo-song.mp3"
 GENRE_TARGETS = ("register", "reference")  # the genre model's stages (not segment_*)
 
 
-def covers_services() -> tuple[str, ...]:
+def covers_services(root: Path) -> tuple[str, ...]:
     """The services the covers pipeline calls, but youtube: a file needs no youtube."""
     import yaml
 
-    steps = yaml.safe_load((PIPELINES_DIR / "covers.yaml").read_text())["steps"]
+    steps = yaml.safe_load((root / "pipelines" / "covers.yaml").read_text())["steps"]
     used = {step["call"].split("/")[0] for step in steps.values()}
     return tuple(s for s in SERVICE_NAMES if s in used and s != "youtube")
 
@@ -68,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     tag = train(args.root)
     console.rule("2. start the services (smoke profile: tiny random models)")
     env = {"MARKETPLACE_PROFILE": "smoke", "GENRE_MODEL_TAG": tag}
-    with serve_many(stack(covers_services(), args.root, env), cwd=args.root) as urls:
+    with serve_many(stack(covers_services(args.root), args.root, env), cwd=args.root) as urls:
         for service, url in urls.items():
             console.print(f"{service:<11} {url}")
         console.rule(f"3. marketplace run covers --in audio={args.song.name}")

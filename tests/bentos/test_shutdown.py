@@ -6,10 +6,12 @@ unfinished runs to resume. Two starts in all: each is a minute of a CI machine."
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -28,16 +30,16 @@ STOP_WITHIN_S = 10.0
 FIRST_ANSWER_S = 300  # importing torch, transformers, diffusers... beside 14 other workers
 
 
-def start_stack(tmp_path: Path, port: int, mark: str) -> subprocess.Popen:
-    scratch = tmp_path / "tmp"
-    scratch.mkdir()
+def start_stack(tmp_path: Path, scratch: Path, port: int, mark: str) -> subprocess.Popen:
     env = {
         **os.environ,
         "MARKETPLACE_PROFILE": "smoke",
         "MARKETPLACE_SMOKE_DIR": str(tmp_path / "smoke"),
         "STUDIO_DATA_DIR": str(tmp_path / "studio"),
         STACK_MARK: mark,
-        "TMPDIR": str(scratch),  # what a signalled worker leaves behind stays in here
+        # what a signalled worker leaves behind stays in here; short: BentoML puts its
+        # Unix sockets in it, and a socket's path has at most 107 bytes
+        "TMPDIR": str(scratch),
     }
     # the explicit step `make serve PROFILE=smoke` runs first: the smoke genre model
     subprocess.run([sys.executable, "-m", "training.smoke"], cwd=ROOT, env=env, check=True)
@@ -69,9 +71,13 @@ def wait_ready(url: str, proc: subprocess.Popen) -> list[tuple[int, float]]:
 
 
 def port_is_free(port: int) -> bool:
+    """Nothing listens on it: a new server (which sets SO_REUSEADDR, as uvicorn does) can
+    bind it, whatever closed connections are still in TIME_WAIT."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
+            sock.listen()
         except OSError:
             return False
         return True
@@ -94,7 +100,8 @@ def test_the_stack_answers_while_starting_and_stops_within_10_s(
     tmp_path: Path, signum: int
 ) -> None:
     port, mark = free_port(), uuid.uuid4().hex
-    proc = start_stack(tmp_path, port, mark)
+    scratch = Path(tempfile.mkdtemp(prefix="stack-"))
+    proc = start_stack(tmp_path, scratch, port, mark)
     try:
         answers = wait_ready(f"http://127.0.0.1:{port}", proc)
         assert {status for status, _ in answers} <= {200, 503}
@@ -139,3 +146,4 @@ def test_the_stack_answers_while_starting_and_stops_within_10_s(
         for pid in marked(mark):
             os.kill(pid, signal.SIGKILL)
         proc.wait(timeout=30)
+        shutil.rmtree(scratch, ignore_errors=True)

@@ -24,6 +24,7 @@ TESTED = {
     "training.report": "tests/training/test_report.py",
     "training.drift": "tests/training/test_drift.py",
     "training.register": "tests/training/test_pipeline.py",
+    "training.segment.register": "tests/training/segment/test_training.py",
 }
 
 
