@@ -11,7 +11,16 @@ import numpy as np
 
 from marketplace.contracts.schemas import CATEGORIES
 
-__all__ = ["CATEGORIES", "PALETTE", "WORDS", "colourise", "describe", "palette_bytes", "shares"]
+__all__ = [
+    "CATEGORIES",
+    "PALETTE",
+    "WORDS",
+    "colourise",
+    "describe",
+    "palette_bytes",
+    "paletted",
+    "shares",
+]
 PALETTE: dict[str, tuple[int, int, int]] = {
     "void": (0, 0, 0),
     "flat": (128, 64, 128),
@@ -28,6 +37,17 @@ def palette_bytes() -> list[int]:
     """The palette of a PIL ``P`` image: category id i is colour i (768 entries)."""
     flat = [channel for name in CATEGORIES for channel in PALETTE[name]]
     return flat + [0] * (768 - len(flat))
+
+
+def paletted(mask: np.ndarray):  # -> PIL.Image.Image
+    """A category-id mask (H, W) as a ``P`` image with the category palette: saved as
+    PNG, each pixel's value is its category id and it shows in Cityscapes' colours."""
+    from PIL import Image
+
+    ids = np.ascontiguousarray(mask, dtype=np.uint8)
+    image = Image.frombuffer("P", (ids.shape[1], ids.shape[0]), ids.tobytes(), "raw", "P", 0, 1)
+    image.putpalette(palette_bytes())
+    return image
 
 
 def colourise(mask: np.ndarray) -> np.ndarray:

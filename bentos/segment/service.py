@@ -26,7 +26,7 @@ from bentos.common.http import api, harden
 from bentos.common.images import decode_image
 from bentos.common.settings import SERVICE_TIMEOUTS, ImageLimits, model_service
 from bentos.common.store import find_model
-from bentos.segment.categories import CATEGORIES, colourise, describe, palette_bytes, shares
+from bentos.segment.categories import CATEGORIES, colourise, describe, paletted, shares
 from bentos.segment.model_files import SegmentModel, read_config
 from bentos.segment.settings import SegmentSettings
 from marketplace.contracts.schemas import IMAGE_UPLOAD, SegmentResult
@@ -109,8 +109,6 @@ class Segment:
                 (width, height), Image.Resampling.NEAREST
             )
         )
-        paletted = Image.frombuffer("P", (width, height), ids.tobytes(), "raw", "P", 0, 1)
-        paletted.putpalette(palette_bytes())
         blended = None
         if overlay:
             colours = colourise(ids).astype(np.float32)
@@ -121,7 +119,7 @@ class Segment:
             (c for c in CATEGORIES if share[c] >= PRESENT_SHARE), key=lambda c: -share[c]
         )
         return SegmentResult(
-            mask=png_base64(paletted), overlay=blended, shares=share, present=present,
+            mask=png_base64(paletted(ids)), overlay=blended, shares=share, present=present,
             description=describe(share, present), width=width, height=height,
             model=self.model_tag,
         )  # fmt: skip

@@ -23,7 +23,7 @@ from PIL import Image
 from pydantic import BaseModel, Field
 
 from bentos.common.errors import ClientError, NotFound, ServerError
-from bentos.segment.categories import palette_bytes
+from bentos.segment.categories import paletted
 from bentos.segment.metrics import confusion, scores
 from bentos.studio.api import UploadTooLarge
 from marketplace.calls import CallFailed, FileValue
@@ -164,9 +164,6 @@ def _ids(path: Path) -> np.ndarray:
 
 
 def _palette_png(ids: np.ndarray) -> bytes:
-    image = Image.fromarray(ids.astype(np.uint8)).convert("L")
-    paletted = Image.frombuffer("P", image.size, image.tobytes(), "raw", "P", 0, 1)
-    paletted.putpalette(palette_bytes())
     buffer = io.BytesIO()
-    paletted.save(buffer, format="PNG")
+    paletted(ids).save(buffer, format="PNG")
     return buffer.getvalue()

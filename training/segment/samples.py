@@ -11,7 +11,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from bentos.segment.categories import palette_bytes
+from bentos.segment.categories import paletted
 from training.segment.synthetic import scene
 
 OUT = Path(__file__).resolve().parents[2] / "bentos" / "studio" / "samples" / "segment"
@@ -25,9 +25,7 @@ def write_samples(out: Path, count: int, height: int = 256, width: int = 512) ->
         image, mask = scene(FIRST_SEED + i, height, width)
         name = f"street-{i + 1:02d}"
         Image.fromarray(image).save(out / f"{name}.jpg", quality=88)
-        paletted = Image.frombuffer("P", (width, height), mask.tobytes(), "raw", "P", 0, 1)
-        paletted.putpalette(palette_bytes())
-        paletted.save(out / f"{name}_mask.png", optimize=True)
+        paletted(mask).save(out / f"{name}_mask.png", optimize=True)
         written.append(out / f"{name}.jpg")
     return written
 

@@ -23,7 +23,7 @@ from dvclive import Live
 from bentos.segment.categories import CATEGORIES
 from bentos.segment.metrics import confusion, scores
 from bentos.segment.model_files import SegmentConfig, save
-from bentos.segment.network import normalise
+from bentos.segment.network import normalise, predict
 from training.cli import stage_main
 from training.layout import Layout
 from training.params import Params
@@ -41,13 +41,11 @@ def model_dir(layout: Layout) -> Path:
 
 
 def evaluate_network(network: torch.nn.Module, scenes: Scenes, batch_size: int) -> dict[str, Any]:
-    """Scores of the network on a split (no augmentation)."""
+    """Scores of the network on a split (no augmentation), predicted as served."""
     network.eval()
     matrix = np.zeros((len(CATEGORIES), len(CATEGORIES)), dtype=np.int64)
-    with torch.inference_mode():
-        for images, masks in loader(scenes, batch_size, 0, shuffle=False, seed=0):
-            predicted = network(normalise(images)).argmax(dim=1)
-            matrix += confusion(masks.numpy(), predicted.numpy())
+    for images, masks in loader(scenes, batch_size, 0, shuffle=False, seed=0):
+        matrix += confusion(masks.numpy(), predict(network, images).numpy())
     return {**scores(matrix), "confusion": matrix.tolist()}
 
 
