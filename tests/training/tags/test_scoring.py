@@ -57,3 +57,16 @@ def test_the_synthetic_catalogue_is_seeded_sparse_and_every_track_has_a_genre() 
     assert one.labels[:, genres].any(axis=1).all()
     activity = np.sort(one.labels.sum(axis=0))[::-1]
     assert activity[: len(activity) // 5].sum() > 0.4 * activity.sum()  # a few tags, most tags
+
+
+def test_the_split_is_64_16_20_seeded_and_keeps_rare_tags_in_every_split() -> None:
+    from training.tags.split import split_tracks
+
+    labels = catalogue(2000, seed=4).labels
+    where = split_tracks(labels, 0.16, 0.20, seed=7)
+    shares = {s: float((where == s).mean()) for s in ("train", "val", "test")}
+    assert shares == pytest.approx({"train": 0.64, "val": 0.16, "test": 0.20}, abs=0.01)
+    assert np.array_equal(where, split_tracks(labels, 0.16, 0.20, seed=7))
+    assert not np.array_equal(where, split_tracks(labels, 0.16, 0.20, seed=8))
+    for j in np.flatnonzero(labels.sum(axis=0) >= 10):  # each tag with 10 positives or more
+        assert all(labels[where == s, j].any() for s in ("train", "val", "test")), j
