@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from bentos.genre.features import FeatureConfig
 from bentos.genre.network import NetworkConfig
 from training.segment.params import SegmentParams
+from training.tags.params import TagsParams
 
 
 class _Section(BaseModel):
@@ -88,6 +89,7 @@ class Params(_Section):
     train: TrainParams = TrainParams()
     registry: RegisterParams = RegisterParams()
     segment: SegmentParams = SegmentParams()
+    tags: TagsParams = TagsParams()
     promote: PromoteParams = PromoteParams()
     drift: DriftParams = DriftParams()
 
