@@ -75,7 +75,7 @@ format: $(STAMP)
 # The service class comes from the service's own bentofile.yaml.
 serve: $(STAMP)
 ifeq ($(PROFILE),smoke)
-	$(BIN)/python -m training.smoke >/dev/null  # the smoke genre and segment models, if missing
+	$(BIN)/python -m training.smoke >/dev/null  # the smoke genre, segment and tags models, if missing
 endif
 ifeq ($(SERVICE),)
 	MARKETPLACE_PROFILE=$(PROFILE) $(BIN)/bentoml serve . --port $(PORT)

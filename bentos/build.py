@@ -5,8 +5,9 @@
     python -m bentos.build --changed          # names changed since their last publication
 
 A Bento's version is the commit (12 hex digits, ``-dirty-<time>`` for uncommitted
-changes); the genre and segment Bentos also carry their model's version, since they
-bundle the model: ``genre:<commit>-<model version>``. A Bento that already exists is not rebuilt.
+changes); the genre, segment and tags Bentos also carry their model's version, since
+they bundle the model: ``genre:<commit>-<model version>``. A Bento that already exists is
+not rebuilt.
 
 ``--changed`` lists, as JSON, the services whose files (their bentofile and what it
 includes) changed since the git tag ``published/<service>``, over the whole range of
@@ -89,11 +90,11 @@ def changed_services(root: Path = ROOT) -> list[str]:
     return changed
 
 
-MODEL_SERVICES = ("genre", "segment")  # their Bentos bundle a model of the model store
+MODEL_SERVICES = ("genre", "segment", "tags")  # their Bentos bundle a model of the model store
 
 
 def model_version(service: str) -> str:
-    """The version of the model a genre or segment Bento bundles (``<NAME>_MODEL_TAG``)."""
+    """The version of the model a genre, segment or tags Bento bundles (``<NAME>_MODEL_TAG``)."""
     import bentoml
 
     tag = os.environ.get(f"{service.upper()}_MODEL_TAG", f"{service}:latest")

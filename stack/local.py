@@ -102,11 +102,11 @@ def serve_many(
             stop([proc for proc, _, _ in started.values()], mark)
 
 
-SMOKE_MODELS = ("genre", "segment")  # the services whose models are in the model store
+SMOKE_MODELS = ("genre", "segment", "tags")  # the services whose models are in the model store
 
 
 def prepare_smoke_models(targets: dict[str, Target], cwd: Path | None) -> None:
-    """Before a smoke-profile stack that serves genre or segment starts: their models,
+    """Before a smoke-profile stack that serves genre, segment or tags starts: their models,
     made once (``python -m training.smoke``) when the model store has none. The services
     themselves train nothing."""
     for spec in targets.values():

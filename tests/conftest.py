@@ -132,6 +132,34 @@ def segment_trained(tmp_path_factory: pytest.TempPathFactory, bentoml_home: Path
     }
 
 
+SMALL_TAGS = {
+    "data": {"synthetic": {"tracks": 1500}},
+    "models": {"folds": 3, "mlp": {"epochs": 5}},
+    "evaluate": {"resamples": 200},
+}
+
+
+@pytest.fixture(scope="session")
+def tags_trained(tmp_path_factory: pytest.TempPathFactory, bentoml_home: Path) -> dict:
+    """The tags stages (prepare, train, evaluate, register) on a small synthetic
+    catalogue, as `dvc repro` runs them: the root, the params and each stage's result."""
+    from training.layout import Layout
+    from training.params import load_params
+    from training.tags import evaluate, prepare, register, train
+
+    root = tmp_path_factory.mktemp("tags")
+    params = load_params(ROOT / "params.yaml", tags=SMALL_TAGS)
+    layout = Layout(root)
+    return {
+        "layout": layout,
+        "params": params,
+        "prepared": prepare.prepare(params, layout),
+        "train": train.train(params, layout),
+        "metrics": evaluate.run(params, layout),
+        "tag": register.run(params, layout, extra_labels={"profile": "test"}),
+    }
+
+
 @pytest.fixture(scope="session")
 def synthetic_clip(tmp_path_factory: pytest.TempPathFactory):
     """Factory: an MP3 synthetic clip of a genre."""

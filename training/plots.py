@@ -43,3 +43,44 @@ def matrix_png(
     path.parent.mkdir(parents=True, exist_ok=True)
     image.save(path)
     return path
+
+
+PLOT, PAD = 360, 48  # a line plot's square and its margin
+COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
+
+
+def lines_png(
+    series: dict[str, tuple[list[float], list[float]]], path: Path, title: str,
+    x_label: str, y_label: str, diagonal: bool = False,
+) -> Path:  # fmt: skip
+    """Lines of (x, y) points in [0, 1] x [0, 1], one colour each, with a legend;
+    ``diagonal`` draws y = x (a calibration plot's ideal)."""
+    from PIL import Image, ImageDraw
+
+    size = PLOT + 2 * PAD
+    image = Image.new("RGB", (size + 140, size), "white")
+    draw = ImageDraw.Draw(image)
+
+    def at(x: float, y: float) -> tuple[float, float]:
+        return PAD + x * PLOT, PAD + (1 - y) * PLOT
+
+    draw.rectangle((*at(0, 1), *at(1, 0)), outline="#888888")
+    for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
+        draw.text((at(tick, 0)[0] - 8, PAD + PLOT + 4), f"{tick:g}", fill="black")
+        draw.text((4, at(0, tick)[1] - 6), f"{tick:g}", fill="black")
+    if diagonal:
+        draw.line((*at(0, 0), *at(1, 1)), fill="#bbbbbb", width=1)
+    for i, (name, (xs, ys)) in enumerate(series.items()):
+        colour = COLOURS[i % len(COLOURS)]
+        points = [at(x, y) for x, y in zip(xs, ys, strict=True)]
+        if len(points) > 1:
+            draw.line(points, fill=colour, width=2)
+        for px, py in points:
+            draw.ellipse((px - 3, py - 3, px + 3, py + 3), fill=colour)
+        draw.text((size, PAD + 16 * i), f"-- {name}", fill=colour)
+    draw.text((4, 6), title, fill="black")
+    draw.text((PAD + PLOT // 2 - 40, size - 18), x_label, fill="black")
+    draw.text((4, PAD - 20), f"y: {y_label}", fill="black")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(path)
+    return path

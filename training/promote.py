@@ -3,14 +3,17 @@
     python -m training.promote --candidate dvclive/evaluate/metrics.json \
         --production-ref promoted/genre [--summary "$GITHUB_STEP_SUMMARY"]
     python -m training.promote --model segment --production-ref promoted/segment
+    python -m training.promote --model tags --production-ref promoted/tags
 
 Genre: promote when the candidate's macro-F1 is at least production's plus
 ``promote.margin`` and no genre's F1 drops by more than ``promote.per_genre_tolerance``.
-Segment: the same with the mean IoU and each category's IoU (``segment.promote``). The
-first model ever is promoted. Production's metrics come from a git
-revision (the metrics file as it was at the last promotion), a model in the BentoML
-model store (its registered metadata), or a file. Prints the reasoning (also as markdown
-to ``--summary``) and exits 0 to promote, 1 to refuse.
+Segment: the same with the mean IoU and each category's IoU (``segment.promote``). Tags:
+with the weighted F1 (the challenge's metric) and each class's weighted F1 (``tags.promote``;
+a tag's own F1 is too noisy for rare tags to gate on). The first model ever is promoted.
+Production's metrics come from a git revision (the metrics file as it was at the last
+promotion), a model in the BentoML model store (its registered metadata), or a file.
+Prints the reasoning (also as markdown to ``--summary``) and exits 0 to promote, 1 to
+refuse.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from training.revisions import file_at
 
 METRICS = "dvclive/evaluate/metrics.json"
 SEGMENT_METRICS = "dvclive/segment/evaluate/metrics.json"
+TAGS_METRICS = "dvclive/tags/evaluate/metrics.json"
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,7 @@ class Kind:
 KINDS = {
     "genre": Kind("genre", METRICS, "macro-F1", "genre", "F1"),
     "segment": Kind("segment", SEGMENT_METRICS, "mean IoU", "category", "IoU"),
+    "tags": Kind("tags", TAGS_METRICS, "weighted F1", "class", "weighted F1"),
 }
 
 
@@ -76,6 +81,16 @@ class SegmentMetrics(BaseModel):
         return Scores(headline=self.miou, per_class=dict(self.iou))
 
 
+class TagsMetrics(BaseModel):
+    """The tags evaluate stage's metrics that the gate reads."""
+
+    weighted_f1: float = Field(ge=0, le=1)
+    per_class: dict[str, float]
+
+    def scores(self) -> Scores:
+        return Scores(headline=self.weighted_f1, per_class=dict(self.per_class))
+
+
 class Scores(BaseModel):
     """Any model's metrics as the gate compares them."""
 
@@ -84,8 +99,8 @@ class Scores(BaseModel):
 
 
 def read_scores(kind: Kind, data: dict) -> Scores:
-    reader = ModelMetrics if kind.model == "genre" else SegmentMetrics
-    return reader.model_validate(data).scores()
+    readers = {"genre": ModelMetrics, "segment": SegmentMetrics, "tags": TagsMetrics}
+    return readers[kind.model].model_validate(data).scores()
 
 
 @dataclass
@@ -170,6 +185,8 @@ def gate(kind: Kind, params: Params) -> tuple[float, float]:
     """(margin, tolerance) of a model's gate, from params.yaml."""
     if kind.model == "segment":
         return params.segment.promote.margin, params.segment.promote.per_class_tolerance
+    if kind.model == "tags":
+        return params.tags.promote.margin, params.tags.promote.per_class_tolerance
     return params.promote.margin, params.promote.per_genre_tolerance
 
 

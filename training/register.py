@@ -40,6 +40,15 @@ def git_revision(layout: Layout) -> str:
     return f"{sha}-dirty" if dirty else sha
 
 
+def without_none(value: Any) -> Any:
+    """A metrics tree without its nulls (the model store keeps none: absent means none)."""
+    if isinstance(value, dict):
+        return {k: without_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [without_none(v) for v in value]
+    return value
+
+
 def data_hash(layout: Layout) -> str:
     """sha256 over the feature arrays of every split: the data exactly as the model saw it."""
     import numpy as np

@@ -7,7 +7,8 @@ params.yaml, the metrics against the base branch, every genre's F1 against the b
 confusion matrix of the test tracks, and what the promotion gate would decide if the
 branch were merged. Files missing at the base (the first training) are reported as such.
 When the segmentation stages have run, the same for the segmentation model (mean IoU,
-Dice, each category's IoU, its confusion matrix, the models and losses compared).
+Dice, each category's IoU, its confusion matrix, the models and losses compared), and for
+the tag-decision model (weighted F1, per class, the methods compared, calibration).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from training.promote import (
     KINDS,
     METRICS,
     SEGMENT_METRICS,
+    TAGS_METRICS,
     ModelMetrics,
     decide,
     gate,
@@ -37,6 +39,7 @@ from training.revisions import file_at
 
 PARAMS = "params.yaml"
 CONFUSION = "dvclive/evaluate/plots/sklearn/confusion_matrix.json"
+OTHER_MODELS = ("segment", "tags")  # params.yaml sections that are not the genre model's
 
 
 def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
@@ -104,8 +107,10 @@ def build(root: Path, base_ref: str, out: Path) -> Path:
     base_params = yaml.safe_load(base_params_text) if base_params_text else None
 
     lines = [f"# Genre model: this branch against `{base_ref}`", ""]
-    genre_params = {k: v for k, v in current_params.items() if k != "segment"}
-    base_genre = {k: v for k, v in base_params.items() if k != "segment"} if base_params else None
+    genre_params = {k: v for k, v in current_params.items() if k not in OTHER_MODELS}
+    base_genre = (
+        {k: v for k, v in base_params.items() if k not in OTHER_MODELS} if base_params else None
+    )
     lines += params_section(genre_params, base_genre)
     lines += metrics_section(current_metrics, base_metrics)
     pairs = json.loads((root / CONFUSION).read_text())
@@ -119,6 +124,10 @@ def build(root: Path, base_ref: str, out: Path) -> Path:
     lines += ["## If merged", "", decision.markdown(candidate, production)]
     if (root / SEGMENT_METRICS).is_file():
         lines += segment_section(root, base_ref, out, current_params, base_params)
+    if (root / TAGS_METRICS).is_file():
+        from training.tags.report import tags_section
+
+        lines += tags_section(root, base_ref, out, current_params, base_params)
     report = out / "report.md"
     report.write_text("\n".join(lines))
     return report

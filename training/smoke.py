@@ -1,7 +1,9 @@
 """The smoke profile's models in the model store, made when missing: the genre model
-trained from the synthetic source, and a segmentation network with random weights.
+trained from the synthetic source, a segmentation network with random weights, and the
+tag-decision model trained on a small synthetic catalogue (its tags are the synthetic
+ones: g00, i03, m01 ..., not the challenge's).
 
-    python -m training.smoke    # genre:latest and segment:latest, made if absent
+    python -m training.smoke    # genre:latest, segment:latest, tags:latest, made if absent
 
 ``make serve``, ``make stack`` and the stack starters (``stack.local``)
 run it before a smoke-profile genre service starts; the service itself trains nothing.
@@ -90,7 +92,44 @@ def ensure_random_segment_model(name: str = "segment") -> str:
     return str(bentoml.models.get(tag).tag)
 
 
+TAGS_OVERRIDES = {
+    "data": {"synthetic": {"tracks": 1500}},
+    "models": {"mlp": {"epochs": 5}},
+    "evaluate": {"resamples": 100},
+}
+
+
+def train_smoke_tags_model(name: str = "tags") -> str:
+    """The tags stages on 1500 synthetic tracks (seconds), registered ``profile: smoke``."""
+    from training.tags import evaluate, prepare, register, train
+
+    params = load_params(PARAMS_FILE, tags={**TAGS_OVERRIDES, "registry_name": name})
+    with tempfile.TemporaryDirectory(prefix="tags-smoke-") as tmp:
+        layout = Layout(Path(tmp))
+        prepare.prepare(params, layout)
+        train.train(params, layout)
+        evaluate.run(params, layout)
+        tag = register.run(params, layout, extra_labels={"profile": "smoke"})
+    log.warning("smoke profile: registered %s (a synthetic catalogue's tags)", tag)
+    return tag
+
+
+def ensure_smoke_tags_model(name: str = "tags") -> str:
+    """``<name>:latest`` in the model store, trained first if it is missing."""
+    import bentoml
+
+    from bentos.common.once import build_once
+    from bentos.common.store import model_exists
+
+    tag = f"{name}:latest"
+    store = Path(os.environ.get("BENTOML_HOME", "~/bentoml")).expanduser()
+    build_once(store / f".{name}-smoke.lock", lambda: model_exists(tag),
+               lambda: train_smoke_tags_model(name))  # fmt: skip
+    return str(bentoml.models.get(tag).tag)
+
+
 if __name__ == "__main__":
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     print(ensure_smoke_model(*sys.argv[1:2]))
     print(ensure_random_segment_model())
+    print(ensure_smoke_tags_model())

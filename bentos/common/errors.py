@@ -229,6 +229,52 @@ class InternalError(ServerError):
     """A bug: the log has the traceback."""
 
 
+# -- tag scores (the tags service) -------------------------------------------------------
+
+
+class NoTracks(ClientError):
+    status = HTTPStatus.BAD_REQUEST
+    code = "no_tracks"
+
+
+class UnknownTags(ClientError):
+    """A score names a tag or category the model does not know."""
+
+    status = HTTPStatus.BAD_REQUEST
+    code = "unknown_tags"
+
+
+class MissingTags(ClientError):
+    """A track lacks the score of a tag or category the model reads."""
+
+    status = HTTPStatus.BAD_REQUEST
+    code = "missing_tags"
+
+
+class InvalidScore(ClientError):
+    """A score is not a number in [0, 1] (NaN, infinite, negative, above 1, not a number)."""
+
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+    code = "invalid_score"
+
+
+class TooManyTracks(ClientError):
+    status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    code = "too_many_tracks"
+
+
+class BadTable(ClientError):
+    """The CSV upload cannot be read as a table of scores (not text, no header, ragged)."""
+
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+    code = "bad_table"
+
+
+class TableTooLarge(ClientError):
+    status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    code = "table_too_large"
+
+
 class UpstreamError(ServerError):
     """A site the service fetches from failed: neither the client's fault nor a bug."""
 
@@ -287,6 +333,14 @@ AUDIO_ERRORS: tuple[type[ErrorAnswer], ...] = (
     Overloaded,
 )
 TEXT_ERRORS: tuple[type[ErrorAnswer], ...] = (EmptyText, NoWords, TextTooLong)
+TAGS_ERRORS: tuple[type[ErrorAnswer], ...] = (
+    NoTracks,
+    UnknownTags,
+    MissingTags,
+    InvalidScore,
+    TooManyTracks,
+)
+TABLE_ERRORS: tuple[type[ErrorAnswer], ...] = (*TAGS_ERRORS, BadTable, TableTooLarge)
 IMAGE_ERRORS: tuple[type[ErrorAnswer], ...] = (
     EmptyImage,
     ImageTooLarge,

@@ -29,6 +29,7 @@ from bentos.common.settings import SERVICE_TIMEOUTS
 from bentos.genre.service import Genre
 from bentos.lyrics.service import Lyrics
 from bentos.segment.service import Segment
+from bentos.tags.service import Tags
 from bentos.studio import api, viewer
 from bentos.studio.calls import DependencyCaller
 from bentos.studio.database import Database
@@ -76,6 +77,7 @@ class Studio:
     summarize = bentoml.depends(Summarize, url=URLS.summarize_url)
     art = bentoml.depends(Art, url=URLS.art_url)
     segment = bentoml.depends(Segment, url=URLS.segment_url)
+    tags = bentoml.depends(Tags, url=URLS.tags_url)
 
     def __init__(self) -> None:
         db = Database(SETTINGS.database())

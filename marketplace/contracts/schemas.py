@@ -36,6 +36,15 @@ IMAGE_UPLOAD = Field(
 )
 
 
+# An uploaded table of tag scores: the Mewo challenge's layout (a row id, a column per tag
+# and per category).
+TABLE_UPLOAD = Field(
+    description="CSV: a header, then one row per track: its id, then its score of every "
+    "tag and category the model reads (the Mewo challenge's layout)",
+    json_schema_extra={"contentMediaType": "text/csv"},
+)
+
+
 class ErrorBody(BaseModel):
     """Body of every 4xx answer: a stable code and a human-readable message."""
 
@@ -217,3 +226,26 @@ class SegmentResult(BaseModel):
     width: int = Field(ge=1, description="the image's width (the mask's too)")
     height: int = Field(ge=1)
     model: str = Field(description="tag of the model that answered, e.g. segment:abc123")
+
+
+class TrackTags(BaseModel):
+    """One track's decided tags."""
+
+    id: str = Field(description="the track's row id (CSV) or its position (JSON), from 0")
+    tags: list[str] = Field(description="the decided tags, by class, most likely first")
+    by_class: dict[str, list[str]] = Field(
+        description="the decided tags of each class (Genres, Instruments, Moods)"
+    )
+    scores: dict[str, float] = Field(
+        description="each decided tag's decision score (the model's probability; the "
+        "tagger's own score for the thresholds method)"
+    )
+    description: str = Field(description="the tags in words, class by class (e.g. for art)")
+
+
+class TagsResult(BaseModel):
+    """Answer of the tags service's ``POST /decide`` and ``POST /decide_table``."""
+
+    tracks: list[TrackTags]
+    method: str = Field(description="the decision model's method: thresholds, linear or mlp")
+    model: str = Field(description="tag of the model that answered, e.g. tags:abc123")

@@ -19,15 +19,20 @@ from tests.conftest import ffmpeg, make_audio, serve_smoke
 pytestmark = pytest.mark.slow
 
 AUDIO_UPLOADS = {"transcribe": "/transcribe", "genre": "/detect"}
-UPLOADS = {**AUDIO_UPLOADS, "segment": "/segment"}
-FIELDS = {"segment": ("image", "image_too_large")}  # the others: ("audio", "audio_too_large")
+# every endpoint, as (service, route): the multipart ones, then the JSON ones
+UPLOADS = [*AUDIO_UPLOADS.items(), ("segment", "/segment"), ("tags", "/decide_table")]
+FIELDS = {  # the upload field and the code of "too large"; others: ("audio", "audio_too_large")
+    "/segment": ("image", "image_too_large"),
+    "/decide_table": ("table", "table_too_large"),
+}
 JSON_APIS = {
     "lyrics": ("/analyze", {"text": "la la love"}),
     "summarize": ("/summarize", {"text": "a story of love"}),
     "art": ("/generate", {"genre": "Rock", "emotion": "joy", "steps": 1, "width": 64}),
     "youtube": ("/fetch", {"url": "https://example.com/x"}),
+    "tags": ("/decide", {"tracks": [{"g00": 0.5}]}),
 }
-ROUTES = {**UPLOADS, **{s: route for s, (route, _) in JSON_APIS.items()}}
+ROUTES = [*UPLOADS, *((s, route) for s, (route, _) in JSON_APIS.items())]
 FUZZ_EXAMPLES = 20  # per operation and generation mode: bounded so CI stays fast
 
 
@@ -49,24 +54,24 @@ def upload(url: str, path: Path | bytes, name: str = "song.mp3") -> httpx.Respon
 # -- the reproductions of the issue ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("service", sorted(ROUTES))
-def test_multipart_without_a_boundary_is_a_400(smoke_stack, service: str) -> None:
+@pytest.mark.parametrize(("service", "route"), ROUTES)
+def test_multipart_without_a_boundary_is_a_400(smoke_stack, service: str, route: str) -> None:
     response = httpx.post(
-        smoke_stack[service] + ROUTES[service],
+        smoke_stack[service] + route,
         headers={"Content-Type": "multipart/form-data"},
         content=b'{"x":1}',
         timeout=30,
     )
-    if service in UPLOADS:
+    if (service, route) in UPLOADS:
         assert "boundary" in error(response, 400, "malformed_request")
     else:  # a JSON endpoint: the content type itself is wrong
         assert "application/json" in error(response, 415, "unsupported_media_type")
 
 
-@pytest.mark.parametrize("service", sorted(ROUTES))
-def test_broken_bodies_are_the_clients_fault(smoke_stack, service: str) -> None:
-    url = smoke_stack[service] + ROUTES[service]
-    if service in UPLOADS:
+@pytest.mark.parametrize(("service", "route"), ROUTES)
+def test_broken_bodies_are_the_clients_fault(smoke_stack, service: str, route: str) -> None:
+    url = smoke_stack[service] + route
+    if (service, route) in UPLOADS:
         kinds = [("multipart/form-data; boundary=xyz", b"garbage")]
     else:
         nested = b"[" * 100_000 + b"]" * 100_000
@@ -129,7 +134,7 @@ def hostile_audio(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.mark.parametrize("service", sorted(AUDIO_UPLOADS))
 def test_hostile_audio_files(smoke_stack, service: str, hostile_audio: dict[str, Path]) -> None:
-    url = smoke_stack[service] + UPLOADS[service]
+    url = smoke_stack[service] + AUDIO_UPLOADS[service]
     detail = error(upload(url, hostile_audio["truncated"]), 422, "truncated_audio")
     assert re.search(r"announces 95\.\d+ s .* only \d+\.\d+ s", detail)  # both durations
     detail = error(upload(url, hostile_audio["lying"], "lying.wav"), 422, "truncated_audio")
@@ -171,10 +176,12 @@ def _length(data: bytes) -> int:
     return 0
 
 
-@pytest.mark.parametrize("service", sorted(UPLOADS))
-def test_a_multi_gb_upload_is_refused_before_it_is_stored(smoke_stack, service: str) -> None:
-    url = smoke_stack[service] + UPLOADS[service]
-    field, code = FIELDS.get(service, ("audio", "audio_too_large"))
+@pytest.mark.parametrize(("service", "route"), UPLOADS)
+def test_a_multi_gb_upload_is_refused_before_it_is_stored(
+    smoke_stack, service: str, route: str
+) -> None:
+    url = smoke_stack[service] + route
+    field, code = FIELDS.get(route, ("audio", "audio_too_large"))
     multipart = {"Content-Type": "multipart/form-data; boundary=b"}
     announced = raw_post(url, {**multipart, "Content-Length": str(4 << 30)})
     assert "4096.0 MiB" in error(announced, 413, code)
@@ -186,7 +193,7 @@ def test_a_multi_gb_upload_is_refused_before_it_is_stored(smoke_stack, service: 
 
 
 def test_every_endpoint_documents_its_errors(smoke_stack) -> None:
-    for service, route in ROUTES.items():
+    for service, route in ROUTES:
         spec = httpx.get(f"{smoke_stack[service]}/docs.json").json()
         responses = spec["paths"][route]["post"]["responses"]
         assert {"400", "413", "415", "500", "503"} <= set(responses), (service, responses)
@@ -222,9 +229,9 @@ def cheap_art(tmp_path_factory: pytest.TempPathFactory):
         yield url
 
 
-@pytest.mark.parametrize("service", sorted(ROUTES))
+@pytest.mark.parametrize(("service", "route"), ROUTES)
 def test_fuzzed_requests_get_no_5xx_and_documented_answers(
-    smoke_stack, cheap_art: str, service: str
+    smoke_stack, cheap_art: str, service: str, route: str
 ) -> None:
     import schemathesis
     from hypothesis import HealthCheck, Phase, given, settings
@@ -238,7 +245,7 @@ def test_fuzzed_requests_get_no_5xx_and_documented_answers(
 
     url = cheap_art if service == "art" else smoke_stack[service]
     schema = schemathesis.openapi.from_url(f"{url}/docs.json")
-    operation = schema[ROUTES[service]]["POST"]
+    operation = schema[route]["POST"]
     checks = [
         not_a_server_error,
         status_code_conformance,

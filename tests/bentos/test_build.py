@@ -27,6 +27,7 @@ NEEDS = {
         {"torch", "transformers", "pillow"},
         {"diffusers", "openai-whisper", "yt-dlp", "imageio-ffmpeg"},
     ),
+    "tags": ({"numpy", "pydantic"}, {"torch", "transformers", "diffusers", "imageio-ffmpeg"}),
     "studio": (
         {"fastapi", "diffusers", "openai-whisper", "yt-dlp", "cel-python", "jsonschema", "dbos"},
         set(),
@@ -42,9 +43,11 @@ def requirements(bento_home: Path, tag: str) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def built(trained: dict, segment_trained: dict, bentoml_home: Path) -> list[str]:
+def built(
+    trained: dict, segment_trained: dict, tags_trained: dict, bentoml_home: Path
+) -> list[str]:
     env = {**os.environ, "GENRE_MODEL_TAG": trained["tag"],
-           "SEGMENT_MODEL_TAG": segment_trained["tag"]}  # fmt: skip
+           "SEGMENT_MODEL_TAG": segment_trained["tag"], "TAGS_MODEL_TAG": tags_trained["tag"]}  # fmt: skip
     done = subprocess.run([sys.executable, "-m", "bentos.build"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=900)  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]

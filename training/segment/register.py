@@ -14,7 +14,7 @@ from typing import Any
 from training.cli import stage_main
 from training.layout import Layout
 from training.params import Params
-from training.register import git_revision
+from training.register import git_revision, without_none
 from training.segment.evaluate import metrics_json
 from training.segment.prepare import data_dir
 from training.segment.train import model_dir
@@ -34,14 +34,6 @@ def data_hash(layout: Layout) -> str:
         digest.update(path.relative_to(folder).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
-
-
-def without_none(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: without_none(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [without_none(v) for v in value]
-    return value
 
 
 def run(params: Params, layout: Layout, extra_labels: dict[str, str] | None = None) -> str:

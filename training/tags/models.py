@@ -26,6 +26,8 @@ def fit_linear(x: np.ndarray, y: np.ndarray, l2: float, steps: int = 200) -> dic
     z = torch.from_numpy((x - mean) / std).float()
     target = torch.from_numpy(y).float()
     layer = nn.Linear(z.shape[1], y.shape[1])
+    nn.init.zeros_(layer.weight)  # convex: start from zero, so every fit is the same
+    nn.init.zeros_(layer.bias)
     optimiser = torch.optim.LBFGS(layer.parameters(), max_iter=steps, line_search_fn="strong_wolfe")
 
     def closure() -> torch.Tensor:
@@ -111,11 +113,11 @@ def fit_with_thresholds(
     options: dict,
     folds: int,
     seed: int,
-) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """The model fitted on every row given, and thresholds tuned on its out-of-fold
-    predictions over those rows (the baseline: on the raw scores)."""
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """The model fitted on every row given, thresholds tuned on its out-of-fold
+    predictions over those rows (the baseline: on the raw scores), and those predictions."""
     if method == "thresholds":
-        return {}, best_thresholds(scores, y)
+        return {}, best_thresholds(scores, y), np.asarray(scores, dtype=np.float64)
     from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
 
     oof = np.zeros(y.shape)
@@ -123,4 +125,4 @@ def fit_with_thresholds(
     for fit_rows, held in splitter.split(x, y):
         arrays = fit(method, x[fit_rows], y[fit_rows], options)
         oof[held] = probabilities(method, arrays, x[held], scores[held])
-    return fit(method, x, y, options), best_thresholds(oof, y)
+    return fit(method, x, y, options), best_thresholds(oof, y), oof

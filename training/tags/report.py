@@ -1,0 +1,81 @@
+"""The tag-decision model's part of the training report (``training.report`` adds it when
+the tags stages have run): parameters changed, the metrics against the base branch,
+weighted F1 per class, the methods compared with their training time and their gain over
+the benchmark's per-tag thresholds (with the bootstrap interval), the calibration plot,
+and the promotion gate."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from training.params import load_params
+from training.promote import KINDS, TAGS_METRICS, gate, judge, read_scores
+from training.report import PARAMS, params_section
+from training.revisions import file_at
+
+CALIBRATION = "dvclive/tags/evaluate/plots/images/calibration.png"
+
+
+def _f(value: float | int | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+def _change(new: float | None, old: float | None) -> str:
+    return f"{new - old:+.4f}" if new is not None and old is not None else "–"
+
+
+def methods_table(metrics: dict) -> list[str]:
+    """Every method on the test tracks, and its gain over the baseline."""
+    baseline = metrics["baseline"]
+    lines = [f"| method | weighted F1 | micro F1 | macro F1 | tags a track | training s | "
+             f"gain over {baseline} (CI) |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | --- |"]  # fmt: skip
+    for method, m in metrics["methods"].items():
+        gain = metrics["compare"].get(method)
+        interval = (f"{gain['difference']:+.4f} ({gain['low']:+.4f} to {gain['high']:+.4f})"
+                    if gain else "–")  # fmt: skip
+        chosen = " (registered)" if method == metrics["method"] else ""
+        lines.append(f"| {method}{chosen} | {m['weighted_f1']:.4f} | {m['micro_f1']:.4f} | "
+                     f"{m['macro_f1']:.4f} | {m['tags_per_track']['decided']:.2f} | "
+                     f"{m['train_seconds']:.1f} | {interval} |")  # fmt: skip
+    return lines
+
+
+def tags_section(
+    root: Path, base_ref: str, out: Path, current_params: dict, base_params: dict | None
+) -> list[str]:
+    current = json.loads((root / TAGS_METRICS).read_text())
+    base_text = file_at(base_ref, TAGS_METRICS, root)
+    base = json.loads(base_text) if base_text else None
+    lines = [f"# Tag-decision model: this branch against `{base_ref}`", ""]
+    old_params = {"tags": base_params.get("tags", {})} if base_params else None
+    lines += params_section({"tags": current_params.get("tags", {})}, old_params)
+    lines += ["## Metrics (test tracks)", "", "| metric | base | this branch | change |",
+              "| --- | ---: | ---: | ---: |"]  # fmt: skip
+    for key in ("weighted_f1", "micro_f1", "macro_f1", "test_tracks"):
+        old = base.get(key) if base else None
+        lines.append(f"| {key} | {_f(old)} | {_f(current[key])} | {_change(current[key], old)} |")
+    lines += ["", f"Method: {current['method']}", "", "## Weighted F1 per class", "",
+              "| class | base | this branch | change |",
+              "| --- | ---: | ---: | ---: |"]  # fmt: skip
+    for name, new in current["per_class"].items():
+        old = ((base or {}).get("per_class") or {}).get(name)
+        lines.append(f"| {name} | {_f(old)} | {_f(new)} | {_change(new, old)} |")
+    confidence = next(iter(current["compare"].values()), {}).get("confidence", 0.95)
+    lines += ["", f"## Methods compared (test tracks; {100 * confidence:.0f} % paired-bootstrap "
+              "interval)", "", *methods_table(current), ""]  # fmt: skip
+    if (root / CALIBRATION).is_file():
+        out.mkdir(parents=True, exist_ok=True)
+        shutil.copy(root / CALIBRATION, out / "tags_calibration.png")
+        lines += ["## Calibration (test tracks, every tag)", "",
+                  "![tags calibration](tags_calibration.png)", ""]  # fmt: skip
+    kind = KINDS["tags"]
+    margin, tolerance = gate(kind, load_params(root / PARAMS))
+    candidate = read_scores(kind, current)
+    production = read_scores(kind, base) if base else None
+    decision = judge(kind, candidate, production, margin, tolerance)
+    return [*lines, "## If merged", "", decision.markdown(candidate, production)]
