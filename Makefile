@@ -91,8 +91,9 @@ stack: $(STAMP)
 	MARKETPLACE_PROFILE=$(PROFILE) $(BIN)/python -m stack.local
 
 # The training pipelines (DVC): genre (prepare -> featurize -> train -> evaluate ->
-# register) and segmentation (segment_prepare -> segment_train -> segment_evaluate ->
-# segment_register, and segment_compare).
+# register), segmentation (segment_prepare -> segment_train -> segment_evaluate ->
+# segment_register, and segment_compare) and tag decisions (tags_prepare -> tags_train ->
+# tags_evaluate -> tags_register).
 train: $(STAMP)
 	$(BIN)/dvc repro
 
@@ -106,6 +107,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/lyrics_throughput.py
 	$(BIN)/python bench/art_throughput.py
 	$(BIN)/python bench/segment_throughput.py
+	$(BIN)/python bench/tags_throughput.py
 	$(BIN)/python bench/engine_overhead.py --stack
 	$(BIN)/python bench/studio_runs.py
 	$(BIN)/python bench/reliability.py

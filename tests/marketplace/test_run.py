@@ -63,21 +63,41 @@ def test_every_shipped_pipeline_runs_and_a_cached_rerun_calls_nothing(
 
     photo = tmp_path / "street.jpg"
     Image.fromarray(scene(21, 128, 256)[0]).save(photo)
+    scores = tagger_scores(tmp_path / "scores.csv")
     inputs = {
         "song-profile": {"audio": DEMO_SONG},
         "youtube-story": {"url": f"{audio_site}/song.mp3"},
         "lyrics-report": {"audio": DEMO_SONG},
         "covers": {"audio": DEMO_SONG, "steps": 2, "size": 256, "models": ["sd2-base"]},
         "street-poster": {"photo": photo, "steps": 1, "models": ["sd2-base"]},
+        "catalogue-tags": {"scores": scores},
     }
     assert set(inputs) == {p.stem for p in PIPELINES_DIR.glob("*.yaml")}
     cache = tmp_path / "cache"
     for name, given in inputs.items():
         report = run(name, cache=cache, **given)
         assert report.status == "done", (name, report.failure)
+        if name == "catalogue-tags":  # a trained smoke model: tracks get tags
+            tracks = report.outputs["tracks"]
+            assert [t["id"] for t in tracks] == ["track-0", "track-1", "track-2"]
+            assert any(t["tags"] for t in tracks)
     again = run("song-profile", cache=cache, audio=DEMO_SONG)
     assert all(s.cached for s in again.steps.values() if s.status == "finished")
     assert len(list(StepCache(cache).folder.glob("*.json"))) >= 8
+
+
+def tagger_scores(path: Path) -> Path:
+    """Three tracks of the synthetic catalogue (the smoke model's tags), as the challenge's
+    CSV: a row id, then a column per tag and category."""
+    from training.tags.synthetic import catalogue
+
+    c = catalogue(3, seed=5)
+    lines = [",".join(["id", *c.tags, *c.categories])]
+    for i in range(3):
+        values = [*c.scores[i], *c.category_scores[i]]
+        lines.append(",".join([f"track-{i}", *(f"{v:.5f}" for v in values)]))
+    path.write_text("\n".join(lines) + "\n")
+    return path
 
 
 def test_a_failed_step_is_named_and_the_exit_status_is_1(

@@ -137,3 +137,27 @@ def test_the_segmentation_gate_reads_the_mean_iou_and_each_category(
     assert "mean IoU" in capsys.readouterr().out
     first = [*same[:-1], "segment:nosuch"]
     assert main(first) == 0
+
+
+def test_the_tags_gate_reads_the_weighted_f1_and_each_class(
+    tags_trained: dict, tmp_path: Path, capsys
+) -> None:
+    kind = KINDS["tags"]
+
+    def scores(weighted: float, **per_class: float):
+        classes = {"Genres": 0.6, "Instruments": 0.5, "Moods": 0.55} | per_class
+        return read_scores(kind, {"weighted_f1": weighted, "per_class": classes})
+
+    production = scores(0.55)
+    assert judge(kind, scores(0.56), production, 0.005, 0.02).promote
+    fewer_moods = scores(0.57, Moods=0.5)
+    decision = judge(kind, fewer_moods, production, 0.005, 0.02)
+    assert not decision.promote
+    assert "Moods: weighted F1 fell by 0.0500" in " ".join(decision.reasons)
+    assert "| class | production weighted F1 |" in decision.markdown(fewer_moods, production)
+    root = tags_trained["layout"].root  # the command, on the stage's own metrics
+    same = ["--model", "tags", "--root", str(root), "--params", str(tmp_path / "none.yaml"),
+            "--production-model", tags_trained["tag"]]  # fmt: skip
+    assert main(same) == 1  # a tie: the margin is not gained
+    assert "weighted F1" in capsys.readouterr().out
+    assert main([*same[:-1], "tags:nosuch"]) == 0

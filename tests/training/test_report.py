@@ -84,3 +84,28 @@ def test_the_report_has_the_segmentation_model_when_it_was_trained(
     assert "| unet-ce | unet | random | ce |" in text
     assert (tmp_path / "r" / "segment_confusion_matrix.png").is_file()
     assert text.count("first model is promoted") == 1  # segment's; genre has a base
+
+
+def test_the_report_has_the_tags_model_when_it_was_trained(
+    tmp_path: Path, tags_trained: dict
+) -> None:
+    import shutil
+
+    git(tmp_path, "init", "-q", "-b", "main")
+    write_run(tmp_path, 0.002, {"Jazz": 0.9, "Metal": 0.8, "Rock": 0.85})
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-qm", "base: no tags model yet")
+    shutil.copytree(tags_trained["layout"].root / "dvclive", tmp_path / "dvclive",
+                    dirs_exist_ok=True)  # fmt: skip
+    main(["--base", "main", "--root", str(tmp_path), "--out", str(tmp_path / "r")])
+    text = (tmp_path / "r" / "report.md").read_text()
+    assert "# Tag-decision model: this branch against `main`" in text
+    metrics = tags_trained["metrics"]
+    assert f"| weighted_f1 | – | {metrics['weighted_f1']:.4f} | – |" in text
+    assert "| Moods | – |" in text and "## Methods compared" in text
+    gain = metrics["compare"]["linear"]
+    assert f"{gain['difference']:+.4f} ({gain['low']:+.4f} to {gain['high']:+.4f})" in text
+    assert f"| {metrics['method']} (registered) |" in text
+    assert (tmp_path / "r" / "tags_calibration.png").is_file()
+    assert text.count("first model is promoted") == 1  # tags'; genre has a base
+    assert "`tags." not in text.split("# Tag-decision model")[0]  # not among genre's params
