@@ -64,6 +64,7 @@ def fit_mlp(
     hidden: int,
     dropout: float,
     epochs: int,
+    batch_size: int,
     lr: float,
     weight_decay: float,
     seed: int,
@@ -78,7 +79,7 @@ def fit_mlp(
     generator = torch.Generator().manual_seed(seed)
     for _ in range(epochs):
         net.train()
-        for rows in torch.randperm(len(z), generator=generator).split(256):
+        for rows in torch.randperm(len(z), generator=generator).split(batch_size):
             optimiser.zero_grad()
             loss = nn.functional.binary_cross_entropy_with_logits(
                 net(raw[rows], z[rows]), target[rows]
@@ -99,7 +100,7 @@ def fit(method: str, x: np.ndarray, y: np.ndarray, options: dict) -> dict[str, n
     if method == "thresholds":
         return {}
     if method == "linear":
-        return fit_linear(x, y, options["l2"])
+        return fit_linear(x, y, options["l2"], options["steps"])
     if method == "mlp":
         return fit_mlp(x, y, **options)
     raise ValueError(f"unknown method {method!r}")

@@ -33,12 +33,14 @@ class TagsData(_Section):
 
 class Linear(_Section):
     l2: float = Field(1.0, ge=0, description="L2 penalty of the per-tag logistic regressions")
+    steps: int = Field(200, ge=1, description="L-BFGS iterations (full batch)")
 
 
 class Mlp(_Section):
     hidden: int = Field(128, ge=1)
     dropout: float = Field(0.2, ge=0, lt=1)
     epochs: int = Field(30, ge=1)
+    batch_size: int = Field(256, ge=1)
     lr: float = Field(0.001, gt=0)
     weight_decay: float = Field(0.0001, ge=0)
     seed: int = 42
