@@ -17,6 +17,7 @@ import logging
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from training.layout import Layout
@@ -41,9 +42,9 @@ def train_smoke_model(name: str = "genre") -> str:
     return result["tag"]
 
 
-def ensure_smoke_model(name: str = "genre") -> str:
-    """``<name>:latest`` in the model store, trained first if it is missing; one process
-    trains while the others started at the same time wait for it."""
+def ensure(name: str, make: Callable[[str], str]) -> str:
+    """``<name>:latest`` in the model store, made by ``make(name)`` first if it is
+    missing; one process makes it while the others started at the same time wait."""
     import bentoml
 
     from bentos.common.once import build_once
@@ -51,9 +52,12 @@ def ensure_smoke_model(name: str = "genre") -> str:
 
     tag = f"{name}:latest"
     store = Path(os.environ.get("BENTOML_HOME", "~/bentoml")).expanduser()
-    build_once(store / f".{name}-smoke.lock", lambda: model_exists(tag),
-               lambda: train_smoke_model(name))  # fmt: skip
+    build_once(store / f".{name}-smoke.lock", lambda: model_exists(tag), lambda: make(name))
     return str(bentoml.models.get(tag).tag)
+
+
+def ensure_smoke_model(name: str = "genre") -> str:
+    return ensure(name, train_smoke_model)
 
 
 def random_segment_model(name: str = "segment") -> str:
@@ -79,17 +83,7 @@ def random_segment_model(name: str = "segment") -> str:
 
 
 def ensure_random_segment_model(name: str = "segment") -> str:
-    """``<name>:latest`` in the model store, made first if it is missing."""
-    import bentoml
-
-    from bentos.common.once import build_once
-    from bentos.common.store import model_exists
-
-    tag = f"{name}:latest"
-    store = Path(os.environ.get("BENTOML_HOME", "~/bentoml")).expanduser()
-    build_once(store / f".{name}-smoke.lock", lambda: model_exists(tag),
-               lambda: random_segment_model(name))  # fmt: skip
-    return str(bentoml.models.get(tag).tag)
+    return ensure(name, random_segment_model)
 
 
 TAGS_OVERRIDES = {
@@ -115,17 +109,7 @@ def train_smoke_tags_model(name: str = "tags") -> str:
 
 
 def ensure_smoke_tags_model(name: str = "tags") -> str:
-    """``<name>:latest`` in the model store, trained first if it is missing."""
-    import bentoml
-
-    from bentos.common.once import build_once
-    from bentos.common.store import model_exists
-
-    tag = f"{name}:latest"
-    store = Path(os.environ.get("BENTOML_HOME", "~/bentoml")).expanduser()
-    build_once(store / f".{name}-smoke.lock", lambda: model_exists(tag),
-               lambda: train_smoke_tags_model(name))  # fmt: skip
-    return str(bentoml.models.get(tag).tag)
+    return ensure(name, train_smoke_tags_model)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ store, and the service loads it from there, all through this module.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -75,11 +74,7 @@ def register(
     folder: Path | str, name: str, *, labels: dict[str, str], metadata: dict[str, Any]
 ) -> str:
     """Copy a model folder into the BentoML model store as a new version; return its tag."""
-    import bentoml
+    from bentos.common.registry import store_files
 
-    folder = Path(folder)
     read_config(folder)  # refuse to register a folder that cannot be served
-    with bentoml.models.create(name, labels=labels, metadata=metadata) as stored:
-        for item in (WEIGHTS_FILE, CONFIG_FILE):
-            shutil.copy2(folder / item, stored.path_of(item))
-    return str(stored.tag)
+    return store_files(folder, (WEIGHTS_FILE, CONFIG_FILE), name, labels=labels, metadata=metadata)

@@ -6,7 +6,6 @@ config only."""
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,11 +72,7 @@ def register(
     folder: Path | str, name: str, *, labels: dict[str, str], metadata: dict[str, Any]
 ) -> str:
     """Copy a trained model into the BentoML model store as a new version; its tag."""
-    import bentoml
+    from bentos.common.registry import store_files
 
-    folder = Path(folder)
     SegmentModel.load(folder)  # refuse to register what cannot be served
-    with bentoml.models.create(name, labels=labels, metadata=metadata) as stored:
-        for item in (WEIGHTS_FILE, CONFIG_FILE):
-            shutil.copy2(folder / item, stored.path_of(item))
-    return str(stored.tag)
+    return store_files(folder, (WEIGHTS_FILE, CONFIG_FILE), name, labels=labels, metadata=metadata)

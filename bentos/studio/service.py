@@ -29,7 +29,6 @@ from bentos.common.settings import SERVICE_TIMEOUTS
 from bentos.genre.service import Genre
 from bentos.lyrics.service import Lyrics
 from bentos.segment.service import Segment
-from bentos.tags.service import Tags
 from bentos.studio import api, viewer
 from bentos.studio.calls import DependencyCaller
 from bentos.studio.database import Database
@@ -39,6 +38,7 @@ from bentos.studio.runs import Runs
 from bentos.studio.settings import StudioSettings
 from bentos.studio.storage import Storage
 from bentos.summarize.service import Summarize
+from bentos.tags.service import Tags
 from bentos.transcribe.service import Transcribe
 from bentos.youtube.service import Youtube
 from marketplace.contracts.catalogue import load_catalogue

@@ -56,9 +56,7 @@ class TagDecider:
         return self.model.probabilities(np.asarray(scores, dtype=np.float64))
 
 
-def answer(
-    config: TagsConfig, ids: list[str], probability: np.ndarray, model: str
-) -> TagsResult:
+def answer(config: TagsConfig, ids: list[str], probability: np.ndarray, model: str) -> TagsResult:
     thresholds = config.threshold_array()
     tracks = []
     for track_id, row in zip(ids, probability, strict=True):

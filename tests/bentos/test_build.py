@@ -47,7 +47,8 @@ def built(
     trained: dict, segment_trained: dict, tags_trained: dict, bentoml_home: Path
 ) -> list[str]:
     env = {**os.environ, "GENRE_MODEL_TAG": trained["tag"],
-           "SEGMENT_MODEL_TAG": segment_trained["tag"], "TAGS_MODEL_TAG": tags_trained["tag"]}  # fmt: skip
+           "SEGMENT_MODEL_TAG": segment_trained["tag"],
+           "TAGS_MODEL_TAG": tags_trained["tag"]}  # fmt: skip
     done = subprocess.run([sys.executable, "-m", "bentos.build"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=900)  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
