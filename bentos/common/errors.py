@@ -229,6 +229,47 @@ class InternalError(ServerError):
     """A bug: the log has the traceback."""
 
 
+# -- videos (the actions service) ---------------------------------------------------------
+
+
+class EmptyVideo(ClientError):
+    status = HTTPStatus.BAD_REQUEST
+    code = "empty_video"
+
+
+class VideoTooLarge(ClientError):
+    """Too many bytes, or a frame too large (width, height)."""
+
+    status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    code = "video_too_large"
+
+
+class VideoTooLong(ClientError):
+    status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    code = "video_too_long"
+
+
+class NotVideo(ClientError):
+    """Not a container format the service reads (mp4, webm, mkv, avi), or no video in it."""
+
+    status = HTTPStatus.UNSUPPORTED_MEDIA_TYPE
+    code = "not_video"
+
+
+class CorruptVideo(ClientError):
+    """A video container whose stream cannot be decoded (truncated, damaged)."""
+
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+    code = "corrupt_video"
+
+
+class BadFrameRate(ClientError):
+    """A frame rate the service does not take (unknown, or above the limit)."""
+
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+    code = "bad_frame_rate"
+
+
 # -- tag scores (the tags service) -------------------------------------------------------
 
 
@@ -333,6 +374,15 @@ AUDIO_ERRORS: tuple[type[ErrorAnswer], ...] = (
     Overloaded,
 )
 TEXT_ERRORS: tuple[type[ErrorAnswer], ...] = (EmptyText, NoWords, TextTooLong)
+VIDEO_ERRORS: tuple[type[ErrorAnswer], ...] = (
+    EmptyVideo,
+    VideoTooLarge,
+    VideoTooLong,
+    NotVideo,
+    CorruptVideo,
+    BadFrameRate,
+    Overloaded,
+)
 TAGS_ERRORS: tuple[type[ErrorAnswer], ...] = (
     NoTracks,
     UnknownTags,
