@@ -270,6 +270,23 @@ class BadFrameRate(ClientError):
     code = "bad_frame_rate"
 
 
+class UnknownTask(ClientError):
+    status = HTTPStatus.NOT_FOUND
+    code = "unknown_task"
+
+
+class TaskNotDone(ClientError):
+    """The task's result was asked for before it finished."""
+
+    status = HTTPStatus.CONFLICT
+    code = "task_not_done"
+
+
+class TaskCancelled(ClientError):
+    status = HTTPStatus.GONE
+    code = "task_cancelled"
+
+
 # -- tag scores (the tags service) -------------------------------------------------------
 
 
