@@ -126,9 +126,15 @@ def random_actions_model(name: str = "actions") -> str:
                    len(CLASSES), ap.model.dropout)  # fmt: skip
     torch.manual_seed(0)
     note = "random weights (smoke profile): the actions mean nothing"
-    config = ActionsConfig(spec=spec, fps=ap.data.fps, classes=list(CLASSES),
-                           stride=ap.inference.stride, smooth_seconds=ap.inference.smooth_seconds,
-                           min_seconds=ap.inference.min_seconds, training={"note": note})  # fmt: skip
+    config = ActionsConfig(
+        spec=spec,
+        fps=ap.data.fps,
+        classes=list(CLASSES),
+        stride=ap.inference.stride,
+        smooth_seconds=ap.inference.smooth_seconds,
+        min_seconds=ap.inference.min_seconds,
+        training={"note": note},
+    )
     with tempfile.TemporaryDirectory(prefix="actions-smoke-") as tmp:
         save(tmp, build(spec), config)
         tag = register(tmp, name, labels={"profile": "smoke", "trained": "no"},

@@ -44,9 +44,9 @@ def segments_of(
 ) -> tuple[np.ndarray, list[Segment]]:  # fmt: skip
     """Per-frame probabilities (smoothed) and the segments they make."""
     probs = frame_probabilities(window_probs, starts, length, total)
-    width = max(1, int(round(smooth_seconds * fps)) | 1)
+    width = max(1, round(smooth_seconds * fps) | 1)
     probs = smooth(probs, width)
-    return probs, to_segments(probs, max(1, int(round(min_seconds * fps))))
+    return probs, to_segments(probs, max(1, round(min_seconds * fps)))
 
 
 def predict_video(

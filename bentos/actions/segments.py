@@ -73,7 +73,7 @@ def to_segments(probs: np.ndarray, min_frames: int = 1) -> list[Segment]:
     changed = True
     while changed and len(pieces) > 1:  # fold short segments into a neighbour
         changed = False
-        for i, (label, s, e) in enumerate(pieces):
+        for i, (_label, s, e) in enumerate(pieces):
             if e - s >= min_frames:
                 continue
             options = [j for j in (i - 1, i + 1) if 0 <= j < len(pieces)]

@@ -84,8 +84,11 @@ def pack(rgb: np.ndarray, flow: np.ndarray) -> np.ndarray:
 
 
 @harden(upload_limit=LIMITS.max_bytes, upload_error=VideoTooLarge)
-@bentoml.service(name="actions", workers=1,
-                 traffic={"timeout": SERVICE_TIMEOUTS["actions"], "max_concurrency": 64})  # fmt: skip
+@bentoml.service(
+    name="actions",
+    workers=1,
+    traffic={"timeout": SERVICE_TIMEOUTS["actions"], "max_concurrency": 64},
+)
 class Actions:
     """Front API: checks, decodes and computes the flow; cuts windows; makes segments."""
 
@@ -103,7 +106,9 @@ class Actions:
             self.tasks = Tasks(SETTINGS.max_running, SETTINGS.max_tasks, SETTINGS.task_ttl_s)
         return self.tasks
 
-    async def _recognise(self, path: Path, preview: bool, task: Task | None = None) -> ActionsResult:
+    async def _recognise(
+        self, path: Path, preview: bool, task: Task | None = None
+    ) -> ActionsResult:
         def report(stage: str, progress: float) -> None:
             if task is not None:
                 task.report(stage, progress)

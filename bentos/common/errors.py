@@ -244,11 +244,6 @@ class VideoTooLarge(ClientError):
     code = "video_too_large"
 
 
-class VideoTooLong(ClientError):
-    status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
-    code = "video_too_long"
-
-
 class NotVideo(ClientError):
     """Not a container format the service reads (mp4, webm, mkv, avi), or no video in it."""
 

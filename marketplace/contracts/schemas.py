@@ -259,7 +259,11 @@ class TagsResult(BaseModel):
 
 
 Action = Literal[
-    "background", "reach to shelf", "retract from shelf", "hand in shelf", "inspect product",
+    "background",
+    "reach to shelf",
+    "retract from shelf",
+    "hand in shelf",
+    "inspect product",
     "inspect shelf",
 ]  # MERL Shopping's five actions and the background, by class id
 ACTIONS: tuple[str, ...] = get_args(Action)

@@ -44,8 +44,16 @@ def score(model: ActionsModel, clips: Clips) -> dict[str, Any]:
     classes = len(c.classes)
     videos, detections, truths, preds = [], [], [], []
     for frames, flow, labels in clips.items:
-        probs, segments = predict_video(model.network, frames, flow, c.fps, c.stride,
-                                        c.smooth_seconds, c.min_seconds, device=model.device)  # fmt: skip
+        probs, segments = predict_video(
+            model.network,
+            frames,
+            flow,
+            c.fps,
+            c.stride,
+            c.smooth_seconds,
+            c.min_seconds,
+            device=model.device,
+        )
         predicted = probs.argmax(axis=1)
         for s in segments:  # the runs the segments make, short ones folded in
             predicted[s.start : s.end] = s.label
@@ -61,8 +69,11 @@ def score(model: ActionsModel, clips: Clips) -> dict[str, Any]:
     ap = midpoint_map(detections, classes)
     return {
         "frame_accuracy": round(frame_accuracy(truth, predicted), 4),
-        "per_class": {name: round(float(recall[i]), 4) for i, name in enumerate(c.classes)
-                      if matrix[i].sum() > 0},  # fmt: skip
+        "per_class": {
+            name: round(float(recall[i]), 4)
+            for i, name in enumerate(c.classes)
+            if matrix[i].sum() > 0
+        },
         **segment_f1(videos, IOU_THRESHOLDS),
         "midpoint_map": ap["map"],
         "ap": {c.classes[k]: v for k, v in ap["ap"].items()},
@@ -79,8 +90,13 @@ def run(params: Params, layout: Layout) -> dict[str, Any]:
     with Live(dir=str(live_dir(layout)), dvcyaml=None, save_dvc_exp=False, report=None) as live:
         live.summary.update(metrics)
         with tempfile.TemporaryDirectory() as tmp:
-            image = matrix_png(np.array(metrics["confusion"]), model.config.classes,
-                               Path(tmp) / "confusion_matrix.png", "action", percent=True)  # fmt: skip
+            image = matrix_png(
+                np.array(metrics["confusion"]),
+                model.config.classes,
+                Path(tmp) / "confusion_matrix.png",
+                "action",
+                percent=True,
+            )
             live.log_image("confusion_matrix.png", image)
     log.info("actions_evaluate: %d test clips, frame accuracy %.3f, F1@0.5 %.3f, mAP %.3f",
              metrics["test_clips"], metrics["frame_accuracy"], metrics["f1@0.5"],

@@ -44,8 +44,12 @@ def run(params: Params, layout: Layout, extra_labels: dict[str, str] | None = No
     metrics.pop("confusion", None)
     revision = git_revision(layout)
     digest = data_hash(layout)
-    labels = {"source": ap.data.source, "git": revision[:12],
-              "frame_accuracy": f"{metrics['frame_accuracy']:.4f}", **(extra_labels or {})}  # fmt: skip
+    labels = {
+        "source": ap.data.source,
+        "git": revision[:12],
+        "frame_accuracy": f"{metrics['frame_accuracy']:.4f}",
+        **(extra_labels or {}),
+    }
     metadata = {"git_sha": revision, "data_sha256": digest,
                 "params": ap.model_dump(mode="json", exclude_none=True),
                 "metrics": without_none(metrics)}  # fmt: skip

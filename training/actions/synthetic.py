@@ -47,7 +47,7 @@ def schedule(rng: np.random.Generator, frames: int, fps: float) -> np.ndarray:
     cls, start = 0, 0
     while start < frames:
         low, high = SECONDS[cls]
-        length = max(2, int(round(rng.uniform(low, high) * fps)))
+        length = max(2, round(rng.uniform(low, high) * fps))
         labels[start : start + length] = cls
         start += length
         cls = int(rng.choice(NEXT[cls]))
@@ -80,7 +80,7 @@ def render(
 ) -> Clip:
     """A clip of ``seconds`` at ``fps``, its labels per frame."""
     rng = np.random.default_rng(seed)
-    n = int(round(seconds * fps))
+    n = round(seconds * fps)
     labels = schedule(rng, n, fps)
     left = bool(rng.integers(2))  # the shelf's side
     s = 1.6 * width / 128  # sizes scale with the frame: the shopper fills much of it

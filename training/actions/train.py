@@ -67,8 +67,12 @@ def fit(params: Params, folder: Path, live_dir: Path | None) -> tuple[TwoStream,
     generator = torch.Generator().manual_seed(t.seed)
     loader = torch.utils.data.DataLoader(train_set, batch_size=t.batch_size, shuffle=True,
                                          generator=generator, drop_last=True)  # fmt: skip
-    log.info("actions_train: %d parameters, %d train windows, %d val clips",
-             sum(p.numel() for p in network.parameters()), len(train_set), len(val_clips))  # fmt: skip
+    log.info(
+        "actions_train: %d parameters, %d train windows, %d val clips",
+        sum(p.numel() for p in network.parameters()),
+        len(train_set),
+        len(val_clips),
+    )
     best: dict[str, Any] = {"accuracy": -1.0, "epoch": 0, "state": None}
     live = (Live(dir=str(live_dir), dvcyaml=None, save_dvc_exp=False, report=None)
             if live_dir is not None else None)  # fmt: skip
@@ -82,8 +86,10 @@ def fit(params: Params, folder: Path, live_dir: Path | None) -> tuple[TwoStream,
                 a, b = windows_to_tensors(rgb, flow)
                 rgb_logits, flow_logits = network.streams(a, b)
                 # each stream learns alone too, so neither leans on the other
-                loss = sum(torch.nn.functional.cross_entropy(z, label, weight=weights)
-                           for z in (rgb_logits, flow_logits, (rgb_logits + flow_logits) / 2))  # fmt: skip
+                loss = sum(
+                    torch.nn.functional.cross_entropy(z, label, weight=weights)
+                    for z in (rgb_logits, flow_logits, (rgb_logits + flow_logits) / 2)
+                )
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
@@ -123,8 +129,12 @@ def train(params: Params, layout: Layout) -> dict[str, Any]:
                            stride=ap.inference.stride, smooth_seconds=ap.inference.smooth_seconds,
                            min_seconds=ap.inference.min_seconds, training=summary)  # fmt: skip
     save(model_dir(layout), network, config)
-    log.info("actions_train: best epoch %d, val frame accuracy %.3f, %.0f s",
-             summary["best_epoch"], summary["val_frame_accuracy"], summary["train_seconds"])  # fmt: skip
+    log.info(
+        "actions_train: best epoch %d, val frame accuracy %.3f, %.0f s",
+        summary["best_epoch"],
+        summary["val_frame_accuracy"],
+        summary["train_seconds"],
+    )
     return summary
 
 

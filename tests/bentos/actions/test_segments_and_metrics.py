@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -32,7 +34,7 @@ def test_segments_cover_the_video_without_overlap_and_fold_short_runs() -> None:
     segments = to_segments(probs, min_frames=3)
     assert [(s.label, s.start, s.end) for s in segments] == [(0, 0, 17), (2, 17, 25)]
     assert segments[0].start == 0 and segments[-1].end == len(labels)
-    assert all(a.end == b.start for a, b in zip(segments, segments[1:], strict=False))
+    assert all(a.end == b.start for a, b in itertools.pairwise(segments))
     assert smooth(probs, 1) is probs
     assert np.allclose(smooth(probs, 5).sum(axis=1), 1)
 

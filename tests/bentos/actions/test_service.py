@@ -5,6 +5,7 @@ every bad video."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from pathlib import Path
 
@@ -79,8 +80,8 @@ def test_a_video_becomes_segments_that_cover_it_and_a_timeline(
     assert result["duration"] == pytest.approx(8, abs=0.1)
     segments = result["segments"]
     assert segments[0]["start"] == 0 and segments[-1]["end"] == result["duration"]
-    assert all(a["end"] == b["start"] for a, b in zip(segments, segments[1:], strict=False))
-    assert all(a["label"] != b["label"] for a, b in zip(segments, segments[1:], strict=False))
+    assert all(a["end"] == b["start"] for a, b in itertools.pairwise(segments))
+    assert all(a["label"] != b["label"] for a, b in itertools.pairwise(segments))
     timeline = result["timeline"]
     assert timeline["seconds"] == [float(s) for s in range(8)]
     for p in timeline["probabilities"]:
