@@ -39,7 +39,7 @@ class ActionsTrain(_Section):
     batch_size: int = Field(32, ge=1)
     lr: float = Field(0.003, gt=0)
     weight_decay: float = Field(0.0001, ge=0)
-    max_epochs: int = Field(12, ge=1)
+    max_epochs: int = Field(8, ge=1)
     patience: int = Field(4, ge=1, description="epochs without val progress before stopping")
     flip: bool = Field(True, description="mirror windows left-right (the flow's x too)")
     seed: int = 42
