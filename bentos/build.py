@@ -90,7 +90,12 @@ def changed_services(root: Path = ROOT) -> list[str]:
     return changed
 
 
-MODEL_SERVICES = ("genre", "segment", "tags")  # their Bentos bundle a model of the model store
+MODEL_SERVICES = (
+    "genre",
+    "segment",
+    "tags",
+    "actions",
+)  # their Bentos bundle a model of the model store
 
 
 def model_version(service: str) -> str:

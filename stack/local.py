@@ -102,7 +102,12 @@ def serve_many(
             stop([proc for proc, _, _ in started.values()], mark)
 
 
-SMOKE_MODELS = ("genre", "segment", "tags")  # the services whose models are in the model store
+SMOKE_MODELS = (
+    "genre",
+    "segment",
+    "tags",
+    "actions",
+)  # the services whose models are in the model store
 
 
 def prepare_smoke_models(targets: dict[str, Target], cwd: Path | None) -> None:

@@ -160,6 +160,33 @@ def tags_trained(tmp_path_factory: pytest.TempPathFactory, bentoml_home: Path) -
     }
 
 
+SMALL_ACTIONS = {
+    "data": {"synthetic": {"train": 4, "val": 1, "test": 1, "seconds": 12.0}},
+    "train": {"max_epochs": 2, "patience": 2},
+}
+
+
+@pytest.fixture(scope="session")
+def actions_trained(tmp_path_factory: pytest.TempPathFactory, bentoml_home: Path) -> dict:
+    """The actions stages (prepare, train, evaluate, register) on a few synthetic clips,
+    as `dvc repro` runs them: the root, the params and each stage's result."""
+    from training.actions import evaluate, prepare, register, train
+    from training.layout import Layout
+    from training.params import load_params
+
+    root = tmp_path_factory.mktemp("actions")
+    params = load_params(ROOT / "params.yaml", actions=SMALL_ACTIONS)
+    layout = Layout(root)
+    return {
+        "layout": layout,
+        "params": params,
+        "prepared": prepare.prepare(params, layout),
+        "train": train.train(params, layout),
+        "metrics": evaluate.run(params, layout),
+        "tag": register.run(params, layout, extra_labels={"profile": "test"}),
+    }
+
+
 @pytest.fixture(scope="session")
 def synthetic_clip(tmp_path_factory: pytest.TempPathFactory):
     """Factory: an MP3 synthetic clip of a genre."""

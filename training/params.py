@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bentos.genre.features import FeatureConfig
 from bentos.genre.network import NetworkConfig
+from training.actions.params import ActionsParams
 from training.segment.params import SegmentParams
 from training.tags.params import TagsParams
 
@@ -90,6 +91,7 @@ class Params(_Section):
     registry: RegisterParams = RegisterParams()
     segment: SegmentParams = SegmentParams()
     tags: TagsParams = TagsParams()
+    actions: ActionsParams = ActionsParams()
     promote: PromoteParams = PromoteParams()
     drift: DriftParams = DriftParams()
 

@@ -32,6 +32,7 @@ from training.revisions import file_at
 METRICS = "dvclive/evaluate/metrics.json"
 SEGMENT_METRICS = "dvclive/segment/evaluate/metrics.json"
 TAGS_METRICS = "dvclive/tags/evaluate/metrics.json"
+ACTIONS_METRICS = "dvclive/actions/evaluate/metrics.json"
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ KINDS = {
     "genre": Kind("genre", METRICS, "macro-F1", "genre", "F1"),
     "segment": Kind("segment", SEGMENT_METRICS, "mean IoU", "category", "IoU"),
     "tags": Kind("tags", TAGS_METRICS, "weighted F1", "class", "weighted F1"),
+    "actions": Kind("actions", ACTIONS_METRICS, "frame accuracy", "action", "frame recall"),
 }
 
 
@@ -91,6 +93,16 @@ class TagsMetrics(BaseModel):
         return Scores(headline=self.weighted_f1, per_class=dict(self.per_class))
 
 
+class ActionsMetrics(BaseModel):
+    """The actions evaluate stage's metrics that the gate reads."""
+
+    frame_accuracy: float = Field(ge=0, le=1)
+    per_class: dict[str, float]
+
+    def scores(self) -> Scores:
+        return Scores(headline=self.frame_accuracy, per_class=dict(self.per_class))
+
+
 class Scores(BaseModel):
     """Any model's metrics as the gate compares them."""
 
@@ -99,7 +111,8 @@ class Scores(BaseModel):
 
 
 def read_scores(kind: Kind, data: dict) -> Scores:
-    readers = {"genre": ModelMetrics, "segment": SegmentMetrics, "tags": TagsMetrics}
+    readers = {"genre": ModelMetrics, "segment": SegmentMetrics, "tags": TagsMetrics,
+               "actions": ActionsMetrics}  # fmt: skip
     return readers[kind.model].model_validate(data).scores()
 
 
@@ -187,6 +200,8 @@ def gate(kind: Kind, params: Params) -> tuple[float, float]:
         return params.segment.promote.margin, params.segment.promote.per_class_tolerance
     if kind.model == "tags":
         return params.tags.promote.margin, params.tags.promote.per_class_tolerance
+    if kind.model == "actions":
+        return params.actions.promote.margin, params.actions.promote.per_class_tolerance
     return params.promote.margin, params.promote.per_genre_tolerance
 
 

@@ -25,6 +25,7 @@ import yaml
 from training.params import load_params
 from training.plots import matrix_png
 from training.promote import (
+    ACTIONS_METRICS,
     KINDS,
     METRICS,
     SEGMENT_METRICS,
@@ -39,7 +40,7 @@ from training.revisions import file_at
 
 PARAMS = "params.yaml"
 CONFUSION = "dvclive/evaluate/plots/sklearn/confusion_matrix.json"
-OTHER_MODELS = ("segment", "tags")  # params.yaml sections that are not the genre model's
+OTHER_MODELS = ("segment", "tags", "actions")  # params.yaml sections that are not the genre model's
 
 
 def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
@@ -128,6 +129,10 @@ def build(root: Path, base_ref: str, out: Path) -> Path:
         from training.tags.report import tags_section
 
         lines += tags_section(root, base_ref, out, current_params, base_params)
+    if (root / ACTIONS_METRICS).is_file():
+        from training.actions.report import actions_section
+
+        lines += actions_section(root, base_ref, out, current_params, base_params)
     report = out / "report.md"
     report.write_text("\n".join(lines))
     return report

@@ -112,8 +112,44 @@ def ensure_smoke_tags_model(name: str = "tags") -> str:
     return ensure(name, train_smoke_tags_model)
 
 
+def random_actions_model(name: str = "actions") -> str:
+    """The action network params.yaml describes, with random weights, registered as such
+    (labels ``profile: smoke``, ``trained: "no"``): its actions mean nothing."""
+    import torch
+
+    from bentos.actions.model_files import ActionsConfig, register, save
+    from bentos.actions.network import build, spec_of
+    from training.actions.synthetic import CLASSES
+
+    ap = load_params(PARAMS_FILE).actions
+    spec = spec_of(ap.model.widths, ap.model.frames, ap.data.height, ap.data.width,
+                   len(CLASSES), ap.model.dropout)  # fmt: skip
+    torch.manual_seed(0)
+    note = "random weights (smoke profile): the actions mean nothing"
+    config = ActionsConfig(
+        spec=spec,
+        fps=ap.data.fps,
+        classes=list(CLASSES),
+        stride=ap.inference.stride,
+        smooth_seconds=ap.inference.smooth_seconds,
+        min_seconds=ap.inference.min_seconds,
+        training={"note": note},
+    )
+    with tempfile.TemporaryDirectory(prefix="actions-smoke-") as tmp:
+        save(tmp, build(spec), config)
+        tag = register(tmp, name, labels={"profile": "smoke", "trained": "no"},
+                       metadata={"note": note})  # fmt: skip
+    log.warning("smoke profile: registered %s (%s)", tag, note)
+    return tag
+
+
+def ensure_random_actions_model(name: str = "actions") -> str:
+    return ensure(name, random_actions_model)
+
+
 if __name__ == "__main__":
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     print(ensure_smoke_model(*sys.argv[1:2]))
     print(ensure_random_segment_model())
     print(ensure_smoke_tags_model())
+    print(ensure_random_actions_model())

@@ -229,6 +229,59 @@ class InternalError(ServerError):
     """A bug: the log has the traceback."""
 
 
+# -- videos (the actions service) ---------------------------------------------------------
+
+
+class EmptyVideo(ClientError):
+    status = HTTPStatus.BAD_REQUEST
+    code = "empty_video"
+
+
+class VideoTooLarge(ClientError):
+    """Too many bytes, or a frame too large (width, height)."""
+
+    status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    code = "video_too_large"
+
+
+class NotVideo(ClientError):
+    """Not a container format the service reads (mp4, webm, mkv, avi), or no video in it."""
+
+    status = HTTPStatus.UNSUPPORTED_MEDIA_TYPE
+    code = "not_video"
+
+
+class CorruptVideo(ClientError):
+    """A video container whose stream cannot be decoded (truncated, damaged)."""
+
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+    code = "corrupt_video"
+
+
+class BadFrameRate(ClientError):
+    """A frame rate the service does not take (unknown, or above the limit)."""
+
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+    code = "bad_frame_rate"
+
+
+class UnknownTask(ClientError):
+    status = HTTPStatus.NOT_FOUND
+    code = "unknown_task"
+
+
+class TaskNotDone(ClientError):
+    """The task's result was asked for before it finished."""
+
+    status = HTTPStatus.CONFLICT
+    code = "task_not_done"
+
+
+class TaskCancelled(ClientError):
+    status = HTTPStatus.GONE
+    code = "task_cancelled"
+
+
 # -- tag scores (the tags service) -------------------------------------------------------
 
 
@@ -333,6 +386,15 @@ AUDIO_ERRORS: tuple[type[ErrorAnswer], ...] = (
     Overloaded,
 )
 TEXT_ERRORS: tuple[type[ErrorAnswer], ...] = (EmptyText, NoWords, TextTooLong)
+VIDEO_ERRORS: tuple[type[ErrorAnswer], ...] = (
+    EmptyVideo,
+    VideoTooLarge,
+    VideoTooLong,
+    NotVideo,
+    CorruptVideo,
+    BadFrameRate,
+    Overloaded,
+)
 TAGS_ERRORS: tuple[type[ErrorAnswer], ...] = (
     NoTracks,
     UnknownTags,

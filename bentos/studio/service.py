@@ -22,6 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
+from bentos.actions.service import Actions
 from bentos.art.service import Art
 from bentos.common.errors import ErrorAnswer
 from bentos.common.http import harden
@@ -78,6 +79,7 @@ class Studio:
     art = bentoml.depends(Art, url=URLS.art_url)
     segment = bentoml.depends(Segment, url=URLS.segment_url)
     tags = bentoml.depends(Tags, url=URLS.tags_url)
+    actions = bentoml.depends(Actions, url=URLS.actions_url)
 
     def __init__(self) -> None:
         db = Database(SETTINGS.database())

@@ -36,6 +36,13 @@ IMAGE_UPLOAD = Field(
 )
 
 
+# An uploaded video: a multipart file field, mp4, webm, mkv or avi.
+VIDEO_UPLOAD = Field(
+    description="the video: mp4, webm, mkv or avi",
+    json_schema_extra={"contentMediaType": "video/*"},
+)
+
+
 # An uploaded table of tag scores: the Mewo challenge's layout (a row id, a column per tag
 # and per category).
 TABLE_UPLOAD = Field(
@@ -249,3 +256,59 @@ class TagsResult(BaseModel):
     tracks: list[TrackTags]
     method: str = Field(description="the decision model's method: thresholds, linear or mlp")
     model: str = Field(description="tag of the model that answered, e.g. tags:abc123")
+
+
+Action = Literal[
+    "background",
+    "reach to shelf",
+    "retract from shelf",
+    "hand in shelf",
+    "inspect product",
+    "inspect shelf",
+]  # MERL Shopping's five actions and the background, by class id
+ACTIONS: tuple[str, ...] = get_args(Action)
+
+
+class ActionSegment(BaseModel):
+    label: Action
+    start: float = Field(ge=0, description="seconds from the video's start")
+    end: float = Field(ge=0, description="seconds; the next segment starts here")
+    confidence: float = Field(ge=0, le=1, description="mean probability of its class over it")
+
+
+class ActionTimeline(BaseModel):
+    """Each second's mean class probabilities, for a timeline."""
+
+    seconds: list[float] = Field(description="the start of each second")
+    probabilities: list[dict[Action, float]]
+
+
+class ActionsResult(BaseModel):
+    """Answer of the actions service's ``POST /recognize`` (and ``/result`` of a task)."""
+
+    segments: list[ActionSegment] = Field(
+        description="the actions over the whole video, in order, without gap or overlap"
+    )
+    timeline: ActionTimeline
+    duration: float = Field(ge=0, description="seconds of video analysed")
+    fps: float = Field(gt=0, description="the frame rate the video was analysed at")
+    preview: str | None = Field(
+        None,
+        description="the video with each moment's action written on it, an mp4, "
+        "base64-encoded (when asked for)",
+        json_schema_extra={"contentEncoding": "base64", "contentMediaType": "video/mp4"},
+    )
+    model: str = Field(description="tag of the model that answered, e.g. actions:abc123")
+
+
+TaskState = Literal["queued", "running", "done", "failed", "cancelled"]
+
+
+class TaskStatus(BaseModel):
+    """Where a submitted video stands."""
+
+    task_id: str
+    status: TaskState
+    stage: str = Field(description="what it is doing: waiting, decoding, flow, recognising")
+    progress: float = Field(ge=0, le=1, description="share of the work done")
+    error: ErrorBody | None = Field(None, description="why it failed (status failed)")

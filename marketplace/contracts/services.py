@@ -33,6 +33,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("art", timeout_s=900, gpu=True),  # three 512 x 512 covers: minutes on a CPU
     ServiceSpec("segment", timeout_s=120),  # street photos: the U-Net is fast on a CPU
     ServiceSpec("tags", timeout_s=60),  # tag scores to decisions: numpy, milliseconds
+    ServiceSpec("actions", timeout_s=900),  # a 15-minute video: decode, flow, windows
 )
 SERVICE_NAMES: tuple[str, ...] = tuple(s.name for s in SERVICES)
 # Default local ports: the studio on 3000, each service after it in this order.

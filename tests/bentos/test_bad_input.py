@@ -20,10 +20,15 @@ pytestmark = pytest.mark.slow
 
 AUDIO_UPLOADS = {"transcribe": "/transcribe", "genre": "/detect"}
 # every endpoint, as (service, route): the multipart ones, then the JSON ones
-UPLOADS = [*AUDIO_UPLOADS.items(), ("segment", "/segment"), ("tags", "/decide_table")]
+UPLOADS = [
+    *AUDIO_UPLOADS.items(), ("segment", "/segment"), ("tags", "/decide_table"),
+    ("actions", "/recognize"), ("actions", "/submit"),
+]  # fmt: skip
 FIELDS = {  # the upload field and the code of "too large"; others: ("audio", "audio_too_large")
     "/segment": ("image", "image_too_large"),
     "/decide_table": ("table", "table_too_large"),
+    "/recognize": ("video", "video_too_large"),
+    "/submit": ("video", "video_too_large"),
 }
 JSON_APIS = {
     "lyrics": ("/analyze", {"text": "la la love"}),
@@ -32,7 +37,10 @@ JSON_APIS = {
     "youtube": ("/fetch", {"url": "https://example.com/x"}),
     "tags": ("/decide", {"tracks": [{"g00": 0.5}]}),
 }
-ROUTES = [*UPLOADS, *((s, route) for s, (route, _) in JSON_APIS.items())]
+ROUTES = [
+    *UPLOADS, *((s, route) for s, (route, _) in JSON_APIS.items()),
+    ("actions", "/status"), ("actions", "/result"), ("actions", "/cancel"),
+]  # fmt: skip
 FUZZ_EXAMPLES = 20  # per operation and generation mode: bounded so CI stays fast
 
 

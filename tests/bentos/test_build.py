@@ -28,6 +28,7 @@ NEEDS = {
         {"diffusers", "openai-whisper", "yt-dlp", "imageio-ffmpeg"},
     ),
     "tags": ({"numpy", "pydantic"}, {"torch", "transformers", "diffusers", "imageio-ffmpeg"}),
+    "actions": ({"torch", "av", "opencv-python-headless"}, {"diffusers", "transformers", "yt-dlp"}),
     "studio": (
         {"fastapi", "diffusers", "openai-whisper", "yt-dlp", "cel-python", "jsonschema", "dbos"},
         set(),
@@ -44,11 +45,13 @@ def requirements(bento_home: Path, tag: str) -> set[str]:
 
 @pytest.fixture(scope="module")
 def built(
-    trained: dict, segment_trained: dict, tags_trained: dict, bentoml_home: Path
-) -> list[str]:
+    trained: dict, segment_trained: dict, tags_trained: dict, actions_trained: dict,
+    bentoml_home: Path,
+) -> list[str]:  # fmt: skip
     env = {**os.environ, "GENRE_MODEL_TAG": trained["tag"],
            "SEGMENT_MODEL_TAG": segment_trained["tag"],
-           "TAGS_MODEL_TAG": tags_trained["tag"]}  # fmt: skip
+           "TAGS_MODEL_TAG": tags_trained["tag"],
+           "ACTIONS_MODEL_TAG": actions_trained["tag"]}  # fmt: skip
     done = subprocess.run([sys.executable, "-m", "bentos.build"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=900)  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]

@@ -26,6 +26,7 @@ TESTED = {
     "training.register": "tests/training/test_pipeline.py",
     "training.segment.register": "tests/training/segment/test_training.py",
     "training.tags.register": "tests/training/tags/test_training.py",
+    "training.actions.register": "tests/training/actions/test_training.py",
 }
 
 
@@ -102,7 +103,7 @@ def test_promotion_runs_the_gate_and_publishes_only_a_winner() -> None:
     assert promote["on"]["push"]["branches"] == ["main"]
     assert "training.promote" in runs(promote) and "GITHUB_STEP_SUMMARY" in runs(promote)
     assert "--model" in runs(promote) and "promoted/$model" in runs(promote)
-    for model in ("genre", "segment", "tags"):
+    for model in ("genre", "segment", "tags", "actions"):
         publish = promote["jobs"][f"publish-{model}"]
         assert publish["if"] == f"needs.gate.outputs.{model} == 'true'"
         assert publish["with"]["service"] == model

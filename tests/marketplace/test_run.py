@@ -64,6 +64,7 @@ def test_every_shipped_pipeline_runs_and_a_cached_rerun_calls_nothing(
     photo = tmp_path / "street.jpg"
     Image.fromarray(scene(21, 128, 256)[0]).save(photo)
     scores = tagger_scores(tmp_path / "scores.csv")
+    shop = shop_video(tmp_path / "shop.mp4")
     inputs = {
         "song-profile": {"audio": DEMO_SONG},
         "youtube-story": {"url": f"{audio_site}/song.mp3"},
@@ -71,6 +72,7 @@ def test_every_shipped_pipeline_runs_and_a_cached_rerun_calls_nothing(
         "covers": {"audio": DEMO_SONG, "steps": 2, "size": 256, "models": ["sd2-base"]},
         "street-poster": {"photo": photo, "steps": 1, "models": ["sd2-base"]},
         "catalogue-tags": {"scores": scores},
+        "shop-actions": {"video": shop},
     }
     assert set(inputs) == {p.stem for p in PIPELINES_DIR.glob("*.yaml")}
     cache = tmp_path / "cache"
@@ -84,6 +86,15 @@ def test_every_shipped_pipeline_runs_and_a_cached_rerun_calls_nothing(
     again = run("song-profile", cache=cache, audio=DEMO_SONG)
     assert all(s.cached for s in again.steps.values() if s.status == "finished")
     assert len(list(StepCache(cache).folder.glob("*.json"))) >= 8
+
+
+def shop_video(path: Path) -> Path:
+    """Four seconds of a synthetic shop clip, as an mp4."""
+    from bentos.actions.video import write
+    from training.actions.synthetic import render
+
+    clip = render(9, seconds=4, fps=15, height=96, width=128)
+    return write(path, clip.frames, clip.fps)
 
 
 def tagger_scores(path: Path) -> Path:

@@ -161,3 +161,20 @@ def test_the_tags_gate_reads_the_weighted_f1_and_each_class(
     assert main(same) == 1  # a tie: the margin is not gained
     assert "weighted F1" in capsys.readouterr().out
     assert main([*same[:-1], "tags:nosuch"]) == 0
+
+
+def test_the_actions_gate_reads_the_frame_accuracy_and_each_action(
+    actions_trained: dict, tmp_path: Path, capsys
+) -> None:
+    kind = KINDS["actions"]
+    metrics = actions_trained["metrics"]
+    production = read_scores(kind, metrics)
+    worse = read_scores(kind, {**metrics, "per_class": {**metrics["per_class"],
+                                                          "background": 0.0}})  # fmt: skip
+    decision = judge(kind, worse, production, 0.0, 0.03)
+    assert not decision.promote and "background: frame recall fell" in " ".join(decision.reasons)
+    root = actions_trained["layout"].root  # the command, on the stage's own metrics
+    same = ["--model", "actions", "--root", str(root), "--params", str(tmp_path / "none.yaml"),
+            "--production-model", actions_trained["tag"]]  # fmt: skip
+    assert main(same) == 1  # a tie: the margin is not gained
+    assert "frame accuracy" in capsys.readouterr().out

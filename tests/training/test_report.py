@@ -109,3 +109,23 @@ def test_the_report_has_the_tags_model_when_it_was_trained(
     assert (tmp_path / "r" / "tags_calibration.png").is_file()
     assert text.count("first model is promoted") == 1  # tags'; genre has a base
     assert "`tags." not in text.split("# Tag-decision model")[0]  # not among genre's params
+
+
+def test_the_report_has_the_action_model_when_it_was_trained(
+    tmp_path: Path, actions_trained: dict
+) -> None:
+    import shutil
+
+    git(tmp_path, "init", "-q", "-b", "main")
+    write_run(tmp_path, 0.002, {"Jazz": 0.9, "Metal": 0.8, "Rock": 0.85})
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-qm", "base: no action model yet")
+    shutil.copytree(actions_trained["layout"].root / "dvclive", tmp_path / "dvclive",
+                    dirs_exist_ok=True)  # fmt: skip
+    main(["--base", "main", "--root", str(tmp_path), "--out", str(tmp_path / "r")])
+    text = (tmp_path / "r" / "report.md").read_text()
+    assert "# Action model: this branch against `main`" in text
+    accuracy = actions_trained["metrics"]["frame_accuracy"]
+    assert f"| frame_accuracy | – | {accuracy:.4f} | – |" in text
+    assert (tmp_path / "r" / "actions_confusion_matrix.png").is_file()
+    assert text.count("first model is promoted") == 1

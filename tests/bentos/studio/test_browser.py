@@ -290,3 +290,20 @@ def test_the_segmentation_viewer_scores_samples_and_segments_an_upload(
     page.set_input_files("#segment-file", str(text))
     page.wait_for_selector("#upload-error")
     assert "not an image this service reads" in page.inner_text("#upload-error")
+
+
+def test_a_shop_video_run_shows_its_actions_on_a_timeline(page, studio: str, tmp_path) -> None:
+    from bentos.actions.video import write
+    from training.actions.synthetic import render
+
+    clip = render(11, seconds=4, fps=15, height=96, width=128)
+    video = write(tmp_path / "shop.mp4", clip.frames, clip.fps)
+    page.goto(f"{studio}/#/run/shop-actions")
+    page.set_input_files("#input-video", str(video))
+    page.click("#start-run")
+    page.wait_for_selector("#run-status:text('done')", timeout=RUN_S)
+    strip = page.locator("#outputs [data-field=segments] .timeline .segment")
+    assert strip.count() >= 1
+    widths = strip.evaluate_all("els => els.map(e => parseFloat(e.style.width))")
+    assert sum(widths) == pytest.approx(100, abs=0.5)  # the segments cover the video
+    assert page.locator("#outputs [data-field=segments] .legend li").count() >= 1

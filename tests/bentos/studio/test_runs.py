@@ -72,7 +72,7 @@ def sse(session: httpx.Client, run_id: str, last: int | None = None) -> list[dic
 def test_the_catalogue_and_the_pipelines(api: str) -> None:
     session = client(api)
     names = [s["name"] for s in session.get("/api/services").json()["services"]]
-    expected = "youtube transcribe genre lyrics summarize art segment tags"
+    expected = "youtube transcribe genre lyrics summarize art segment tags actions"
     assert names == expected.split()  # the contracts' order
     shipped = {p["name"] for p in session.get("/api/pipelines").json()}
     assert {"covers", "lyrics-report", "song-profile"} <= shipped

@@ -1,5 +1,6 @@
 // A result on the page by what it is: images as a gallery, audio as a player,
-// probability maps as bars, keyword lists as chips, text as text, any other JSON as a tree.
+// probability maps as bars, segments in time as a timeline, keyword lists as chips, text as
+// text, any other JSON as a tree.
 import { h, mib } from "./dom.js";
 import { fileUrl } from "./api.js";
 
@@ -31,6 +32,30 @@ export function bars(probabilities, limit = 8) {
       h("span", { class: "label" }, label),
       h("div", { class: "track" }, h("div", { class: "fill", style: `width:${Math.max(1, p * 100)}%` })),
       h("span", { class: "value" }, `${(p * 100).toFixed(0)}%`))));
+}
+
+/** Segments in time, e.g. a video's actions: [{label, start, end, confidence}]. */
+const isSegments = (v) =>
+  Array.isArray(v) && v.length > 0 && v.every((x) => x && typeof x === "object" &&
+    typeof x.label === "string" && typeof x.start === "number" && typeof x.end === "number");
+
+const hue = (label) => [...label].reduce((a, c) => (a * 31 + c.charCodeAt(0)) % 360, 7);
+
+export function timeline(segments) {
+  const end = Math.max(...segments.map((s) => s.end)) || 1;
+  const labels = [...new Set(segments.map((s) => s.label))];
+  const colour = (label) => label === "background" ? "#d8d8d8" : `hsl(${hue(label)} 65% 55%)`;
+  return h("div", { class: "timeline" },
+    h("div", { class: "strip" }, segments.map((s) =>
+      h("div", {
+        class: "segment", dataset: { label: s.label },
+        style: `left:${(100 * s.start) / end}%;width:${(100 * (s.end - s.start)) / end}%;background:${colour(s.label)}`,
+        title: `${s.label}: ${s.start.toFixed(1)} to ${s.end.toFixed(1)} s` +
+          (s.confidence != null ? ` (${(100 * s.confidence).toFixed(0)} %)` : ""),
+      }))),
+    h("div", { class: "axis" }, h("span", {}, "0 s"), h("span", {}, `${end.toFixed(1)} s`)),
+    h("ul", { class: "legend" }, labels.map((label) =>
+      h("li", {}, h("span", { class: "swatch", style: `background:${colour(label)}` }), label))));
 }
 
 export function chips(items) {
@@ -84,6 +109,7 @@ export function render(value, ctx, depth = 0) {
       return h("div", { class: "gallery" }, value.map((v) =>
         isFile(v) ? fileView(v, ctx) : fileView(fileField(v), ctx, captionOf(v))));
     }
+    if (isSegments(value)) return timeline(value);
     if (value.length && value.every(isChip)) return chips(value);
     return tree(value);
   }
