@@ -92,6 +92,33 @@ def _num(value: float | int | None) -> str:
     return f"{value:.4f}" if isinstance(value, float) else str(value)
 
 
+def compare_table(
+    first: str, rows: list[tuple[str, float | int | None, float | int | None]]
+) -> list[str]:
+    """``| first | base | this branch | change |`` rows of (name, base value, branch value)."""
+    lines = [f"| {first} | base | this branch | change |", "| --- | ---: | ---: | ---: |"]
+    for name, old, new in rows:
+        change = f"{new - old:+.4f}" if new is not None and old is not None else "–"
+        lines.append(f"| {name} | {_num(old)} | {_num(new)} | {change} |")
+    return lines
+
+
+def metrics_at(root: Path, base_ref: str, path: str) -> tuple[dict, dict | None]:
+    """A model's evaluate metrics on this branch and at the base (None: none there)."""
+    base_text = file_at(base_ref, path, root)
+    return json.loads((root / path).read_text()), json.loads(base_text) if base_text else None
+
+
+def gate_section(model: str, root: Path, current: dict, base: dict | None) -> list[str]:
+    """What the promotion gate would decide if the branch were merged."""
+    kind = KINDS[model]
+    margin, tolerance = gate(kind, load_params(root / PARAMS))
+    candidate = read_scores(kind, current)
+    production = read_scores(kind, base) if base else None
+    decision = judge(kind, candidate, production, margin, tolerance)
+    return ["## If merged", "", decision.markdown(candidate, production)]
+
+
 def confusion_png(pairs: list[dict[str, str]], labels: list[str], path: Path) -> Path:
     """The genre confusion matrix (per-track pairs) as a PNG."""
     counts = Counter((p["actual"], p["predicted"]) for p in pairs)
@@ -151,24 +178,17 @@ def segment_section(
     from marketplace.contracts.schemas import CATEGORIES
     from training.segment.compare import markdown
 
-    current = json.loads((root / SEGMENT_METRICS).read_text())
-    base_text = file_at(base_ref, SEGMENT_METRICS, root)
-    base = json.loads(base_text) if base_text else None
+    current, base = metrics_at(root, base_ref, SEGMENT_METRICS)
     lines = [f"# Segmentation model: this branch against `{base_ref}`", ""]
     old_params = {"segment": base_params.get("segment", {})} if base_params else None
     lines += params_section({"segment": current_params.get("segment", {})}, old_params)
-    lines += ["## Metrics (test scenes)", "", "| metric | base | this branch | change |",
-              "| --- | ---: | ---: | ---: |"]  # fmt: skip
-    for key in ("miou", "dice", "pixel_accuracy", "test_scenes"):
-        old = base.get(key) if base else None
-        change = f"{current[key] - old:+.4f}" if old is not None else "–"
-        lines.append(f"| {key} | {_num(old)} | {_num(current[key])} | {change} |")
-    lines += ["", "## IoU per category", "", "| category | base | this branch | change |",
-              "| --- | ---: | ---: | ---: |"]  # fmt: skip
-    for category in CATEGORIES:
-        new, old = current["iou"].get(category), ((base or {}).get("iou") or {}).get(category)
-        change = f"{new - old:+.4f}" if new is not None and old is not None else "–"
-        lines.append(f"| {category} | {_num(old)} | {_num(new)} | {change} |")
+    lines += ["## Metrics (test scenes)", ""]
+    keys = ("miou", "dice", "pixel_accuracy", "test_scenes")
+    lines += compare_table("metric", [(k, (base or {}).get(k), current[k]) for k in keys])
+    lines += ["", "## IoU per category", ""]
+    old_iou = (base or {}).get("iou") or {}
+    lines += compare_table("category", [(c, old_iou.get(c), current["iou"].get(c))
+                                        for c in CATEGORIES])  # fmt: skip
     lines.append("")
     if (root / SEGMENT_CONFUSION).is_file():
         out.mkdir(parents=True, exist_ok=True)
@@ -178,12 +198,7 @@ def segment_section(
     if (root / SEGMENT_COMPARE).is_file():
         table = json.loads((root / SEGMENT_COMPARE).read_text())
         lines += ["## Models and losses compared", "", markdown(table)]
-    kind = KINDS["segment"]
-    margin, tolerance = gate(kind, load_params(root / PARAMS))
-    candidate = read_scores(kind, current)
-    production = read_scores(kind, base) if base else None
-    decision = judge(kind, candidate, production, margin, tolerance)
-    return [*lines, "## If merged", "", decision.markdown(candidate, production)]
+    return [*lines, *gate_section("segment", root, current, base)]
 
 
 def main(argv: list[str] | None = None) -> int:

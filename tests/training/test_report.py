@@ -97,9 +97,12 @@ def test_the_report_has_the_tags_model_when_it_was_trained(
     git(tmp_path, "commit", "-qm", "base: no tags model yet")
     shutil.copytree(tags_trained["layout"].root / "dvclive", tmp_path / "dvclive",
                     dirs_exist_ok=True)  # fmt: skip
+    with (tmp_path / "params.yaml").open("a") as params:  # a tags parameter the base lacks
+        params.write("tags:\n  registry_name: tags-candidate\n")
     main(["--base", "main", "--root", str(tmp_path), "--out", str(tmp_path / "r")])
     text = (tmp_path / "r" / "report.md").read_text()
     assert "# Tag-decision model: this branch against `main`" in text
+    assert text.count("| `tags.registry_name` |") == 1  # in the tags section only
     metrics = tags_trained["metrics"]
     assert f"| weighted_f1 | – | {metrics['weighted_f1']:.4f} | – |" in text
     assert "| Moods | – |" in text and "## Methods compared" in text

@@ -6,26 +6,13 @@ and the promotion gate."""
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
-from training.params import load_params
-from training.promote import KINDS, TAGS_METRICS, gate, judge, read_scores
-from training.report import PARAMS, params_section
-from training.revisions import file_at
+from training.promote import TAGS_METRICS
+from training.report import compare_table, gate_section, metrics_at, params_section
 
 CALIBRATION = "dvclive/tags/evaluate/plots/images/calibration.png"
-
-
-def _f(value: float | int | None) -> str:
-    if value is None:
-        return "–"
-    return f"{value:.4f}" if isinstance(value, float) else str(value)
-
-
-def _change(new: float | None, old: float | None) -> str:
-    return f"{new - old:+.4f}" if new is not None and old is not None else "–"
 
 
 def methods_table(metrics: dict) -> list[str]:
@@ -48,23 +35,17 @@ def methods_table(metrics: dict) -> list[str]:
 def tags_section(
     root: Path, base_ref: str, out: Path, current_params: dict, base_params: dict | None
 ) -> list[str]:
-    current = json.loads((root / TAGS_METRICS).read_text())
-    base_text = file_at(base_ref, TAGS_METRICS, root)
-    base = json.loads(base_text) if base_text else None
+    current, base = metrics_at(root, base_ref, TAGS_METRICS)
     lines = [f"# Tag-decision model: this branch against `{base_ref}`", ""]
     old_params = {"tags": base_params.get("tags", {})} if base_params else None
     lines += params_section({"tags": current_params.get("tags", {})}, old_params)
-    lines += ["## Metrics (test tracks)", "", "| metric | base | this branch | change |",
-              "| --- | ---: | ---: | ---: |"]  # fmt: skip
-    for key in ("weighted_f1", "micro_f1", "macro_f1", "test_tracks"):
-        old = base.get(key) if base else None
-        lines.append(f"| {key} | {_f(old)} | {_f(current[key])} | {_change(current[key], old)} |")
-    lines += ["", f"Method: {current['method']}", "", "## Weighted F1 per class", "",
-              "| class | base | this branch | change |",
-              "| --- | ---: | ---: | ---: |"]  # fmt: skip
-    for name, new in current["per_class"].items():
-        old = ((base or {}).get("per_class") or {}).get(name)
-        lines.append(f"| {name} | {_f(old)} | {_f(new)} | {_change(new, old)} |")
+    lines += ["## Metrics (test tracks)", ""]
+    keys = ("weighted_f1", "micro_f1", "macro_f1", "test_tracks")
+    lines += compare_table("metric", [(k, (base or {}).get(k), current[k]) for k in keys])
+    lines += ["", f"Method: {current['method']}", "", "## Weighted F1 per class", ""]
+    old_class = (base or {}).get("per_class") or {}
+    lines += compare_table("class", [(c, old_class.get(c), new)
+                                     for c, new in current["per_class"].items()])  # fmt: skip
     confidence = next(iter(current["compare"].values()), {}).get("confidence", 0.95)
     lines += ["", f"## Methods compared (test tracks; {100 * confidence:.0f} % paired-bootstrap "
               "interval)", "", *methods_table(current), ""]  # fmt: skip
@@ -73,9 +54,4 @@ def tags_section(
         shutil.copy(root / CALIBRATION, out / "tags_calibration.png")
         lines += ["## Calibration (test tracks, every tag)", "",
                   "![tags calibration](tags_calibration.png)", ""]  # fmt: skip
-    kind = KINDS["tags"]
-    margin, tolerance = gate(kind, load_params(root / PARAMS))
-    candidate = read_scores(kind, current)
-    production = read_scores(kind, base) if base else None
-    decision = judge(kind, candidate, production, margin, tolerance)
-    return [*lines, "## If merged", "", decision.markdown(candidate, production)]
+    return [*lines, *gate_section("tags", root, current, base)]

@@ -110,9 +110,7 @@ def test_a_csv_in_the_challenges_layout_answers_as_json_does(
         assert (a["tags"], a["scores"]) == (b["tags"], b["scores"])
 
 
-def test_concurrent_requests_share_model_calls_and_answer_as_alone(
-    tags_url: str, test_tracks: list[dict]
-) -> None:
+def test_concurrent_requests_answer_as_alone(tags_url: str, test_tracks: list[dict]) -> None:
     alone = [decide(tags_url, [t]).json()["tracks"][0] for t in test_tracks[:12]]
 
     async def together() -> list[dict]:
