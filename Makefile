@@ -86,7 +86,7 @@ else
 		--port $(PORT)
 endif
 
-# Every model service on its own default port (3001-3007), for `covers run`.
+# Every model service on its own default port (3001-3009), for `covers run`.
 stack: $(STAMP)
 	MARKETPLACE_PROFILE=$(PROFILE) $(BIN)/python -m stack.local
 
@@ -108,6 +108,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/art_throughput.py
 	$(BIN)/python bench/segment_throughput.py
 	$(BIN)/python bench/tags_throughput.py
+	$(BIN)/python bench/actions_realtime.py
 	$(BIN)/python bench/engine_overhead.py --stack
 	$(BIN)/python bench/studio_runs.py
 	$(BIN)/python bench/reliability.py
