@@ -46,7 +46,7 @@ class Condition:
         import celpy
 
         activation = {name: celpy.json_to_cel(value) for name, value in values.items()}
-        program = _environment().program(_compiled(self._cel), functions={"words": _words})
+        program = _environment().program(compiled(self._cel), functions={"words": _words})
         try:
             result = program.evaluate(activation)
         except celpy.CELEvalError as exc:
@@ -72,7 +72,7 @@ def _environment() -> Any:
 
 
 @cache
-def _compiled(cel: str) -> Any:
+def compiled(cel: str) -> Any:
     return _environment().compile(cel)
 
 
@@ -86,7 +86,7 @@ def parse_condition(source: str) -> Condition:
 
     cel = to_cel(source)
     try:
-        tree = _compiled(cel)
+        tree = compiled(cel)
     except celpy.CELParseError as exc:
         raise ConditionError(f"'{source}' does not parse as CEL: {str(exc).strip()}") from exc
     references: list[Reference] = []
@@ -115,7 +115,7 @@ def _walk(node: Any, references: list[Reference], functions: set[str], source: s
     if not isinstance(node, Tree):
         return
     if node.data == "member_dot":
-        chain = _chain(node)
+        chain = member_chain(node)
         if chain is not None:
             references.append(Reference(chain[0], tuple(chain[1:])))
             return
@@ -134,7 +134,7 @@ def _walk(node: Any, references: list[Reference], functions: set[str], source: s
         _walk(child, references, functions, source)
 
 
-def _chain(node: Any) -> list[str] | None:
+def member_chain(node: Any) -> list[str] | None:
     """``a.b.c`` as ['a', 'b', 'c'] when the member chain starts at an identifier."""
     from lark import Tree
 
