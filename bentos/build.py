@@ -1,4 +1,5 @@
-"""Building the Bentos: one per model service and the studio's, versioned from git.
+"""Building the Bentos: one per model service, the studio's and the core-engine bridge's,
+versioned from git.
 
     python -m bentos.build                    # every Bento (make bentos)
     python -m bentos.build genre art          # some of them
@@ -28,10 +29,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from marketplace.contracts.services import SERVICE_NAMES, STUDIO
+from marketplace.contracts.services import CORE_ENGINE, SERVICE_NAMES, STUDIO
 
 ROOT = Path(__file__).resolve().parents[1]
-SERVICES = (*SERVICE_NAMES, STUDIO)
+SERVICES = (*SERVICE_NAMES, STUDIO, CORE_ENGINE)
 PUBLISHED_TAG = "published/{service}"
 
 

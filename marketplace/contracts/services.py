@@ -11,6 +11,7 @@ from dataclasses import dataclass
 STUDIO = "studio"
 STUDIO_PORT = 3000  # the studio (the whole stack in one Bento); each service next to it
 STUDIO_TIMEOUT_S = 3600
+CORE_ENGINE = "core_engine"  # the bridge to the Swiss AI Center core engine (its own Bento)
 
 
 @dataclass(frozen=True)

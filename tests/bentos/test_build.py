@@ -29,6 +29,10 @@ NEEDS = {
     ),
     "tags": ({"numpy", "pydantic"}, {"torch", "transformers", "diffusers", "imageio-ffmpeg"}),
     "actions": ({"torch", "av", "opencv-python-headless"}, {"diffusers", "transformers", "yt-dlp"}),
+    "core_engine": (
+        {"fastapi", "aiobotocore", "httpx", "cel-python"},
+        {"torch", "diffusers", "transformers", "openai-whisper", "yt-dlp"},
+    ),
     "studio": (
         {"fastapi", "diffusers", "openai-whisper", "yt-dlp", "cel-python", "jsonschema", "dbos"},
         set(),
