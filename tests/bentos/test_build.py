@@ -67,7 +67,7 @@ def test_every_bento_is_built_and_versioned_from_git(built: list[str], trained: 
     commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT,
                             capture_output=True, text=True).stdout.strip()  # fmt: skip
     for tag in built:
-        assert re.fullmatch(rf"[a-z]+:{commit}(-dirty-\d{{14}})?(-[a-z0-9]+)?", tag), tag
+        assert re.fullmatch(rf"[a-z_]+:{commit}(-dirty-\d{{14}})?(-[a-z0-9]+)?", tag), tag
     genre = next(tag for tag in built if tag.startswith("genre:"))
     assert genre.endswith("-" + trained["tag"].split(":")[1])  # the model's version
 
