@@ -3,11 +3,14 @@ code in the service and in training's evaluation."""
 
 from __future__ import annotations
 
-import numpy as np
-import torch
+from typing import TYPE_CHECKING
 
-from bentos.actions.network import TwoStream, windows_to_tensors
+import numpy as np
+
 from bentos.actions.segments import Segment, frame_probabilities, smooth, to_segments, window_starts
+
+if TYPE_CHECKING:  # the network runs in the model worker and in training, not the front
+    from bentos.actions.network import TwoStream
 
 
 def cut_windows(
@@ -25,16 +28,21 @@ def cut_windows(
     return starts, frames[index], flow[index]
 
 
-@torch.inference_mode()
 def window_probabilities(
     network: TwoStream, rgb: np.ndarray, flow: np.ndarray, batch: int = 64, device: str = "cpu"
 ) -> np.ndarray:
     """(N, classes) softmax of windows, ``batch`` at a time."""
+    import torch
+
+    from bentos.actions.network import windows_to_tensors
+
     out = []
     for i in range(0, len(rgb), batch):
         a, b = windows_to_tensors(torch.from_numpy(rgb[i : i + batch]),
                                   torch.from_numpy(flow[i : i + batch]))  # fmt: skip
-        out.append(torch.softmax(network(a.to(device), b.to(device)), dim=1).cpu().numpy())
+        with torch.inference_mode():
+            logits = network(a.to(device), b.to(device))
+        out.append(torch.softmax(logits, dim=1).cpu().numpy())
     return np.concatenate(out) if out else np.zeros((0, network.spec["classes"]))
 
 

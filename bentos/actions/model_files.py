@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
 from pydantic import BaseModel, Field
 
-from bentos.actions.network import TwoStream, build
+if TYPE_CHECKING:  # torch loads with the weights: the front reads the config only
+    import torch
+
+    from bentos.actions.network import TwoStream
 
 WEIGHTS_FILE = "model.pt"
 CONFIG_FILE = "config.json"
@@ -44,6 +46,8 @@ def read_config(folder: Path | str) -> ActionsConfig:
 
 
 def save(folder: Path | str, network: torch.nn.Module, config: ActionsConfig) -> None:
+    import torch
+
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     torch.save(network.state_dict(), folder / WEIGHTS_FILE)
@@ -59,6 +63,10 @@ class ActionsModel:
     @classmethod
     def load(cls, folder: Path | str, device: str = "cpu") -> ActionsModel:
         """``device``: cpu, cuda, or auto (the GPU when there is one)."""
+        import torch
+
+        from bentos.actions.network import build
+
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
         config = read_config(folder)

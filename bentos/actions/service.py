@@ -20,7 +20,6 @@ from typing import Annotated
 
 import bentoml
 import numpy as np
-import torch
 from pydantic import Field
 
 from bentos.actions.flow import dense_flow
@@ -62,6 +61,8 @@ class ActionNet:
     model_ref = bentoml.models.BentoModel(SETTINGS.model_tag)
 
     def __init__(self) -> None:
+        import torch  # here, not at import: the front and the other services never load it
+
         if SETTINGS.torch_threads:
             torch.set_num_threads(SETTINGS.torch_threads)
         stored = find_model(SETTINGS.model_tag, "ACTIONS_MODEL_TAG")
@@ -71,6 +72,8 @@ class ActionNet:
     def windows(self, windows: np.ndarray) -> np.ndarray:
         """Softmax ``(N, classes)`` of windows ``(N, T, H, W, 5)`` float16: RGB in [0, 1]
         then the flow's x and y in [-1, 1]."""
+        import torch
+
         x = torch.from_numpy(np.ascontiguousarray(windows)).to(self.model.device).float()
         x = x.permute(0, 4, 1, 2, 3)
         with torch.inference_mode():

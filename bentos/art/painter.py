@@ -15,12 +15,15 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import torch
 from pydantic import BaseModel, Field
 
-from bentos.art.conditioning import PromptEncoder
-from bentos.art.pipelines import Runtime, load_pipeline
+if TYPE_CHECKING:  # torch and diffusers load with the pipelines, not at import
+    import torch
+
+    from bentos.art.conditioning import PromptEncoder
+    from bentos.art.pipelines import Runtime
 
 log = logging.getLogger("bentoml.art")  # under "bentoml": shown in the service log
 
@@ -65,6 +68,9 @@ class Painter:
         compile_unet: bool = False,
         max_images_per_call: int = 8,
     ) -> None:
+        from bentos.art.conditioning import PromptEncoder
+        from bentos.art.pipelines import Runtime, load_pipeline
+
         self.runtime = runtime or Runtime.detect()
         self.max_images_per_call = max_images_per_call
         self.models: dict[str, _Model] = {}
@@ -100,6 +106,8 @@ class Painter:
 
     def paint(self, jobs: list[Job]) -> list[Painting]:
         """One painting per job, in order."""
+        import torch
+
         with self._lock, torch.inference_mode():
             encoded = [self._encode(job) for job in jobs]
             groups: dict[tuple, list[int]] = {}
@@ -123,6 +131,8 @@ class Painter:
         return self.models[job.model].encode(job.prompt, job.negative_prompt)
 
     def _run(self, jobs: list[Job], encoded: list[tuple[torch.Tensor, torch.Tensor]]):
+        import torch
+
         first = jobs[0]
         pipe = self.models[first.model].pipe
         start = time.perf_counter()

@@ -14,15 +14,12 @@ from typing import Annotated
 
 import bentoml
 import numpy as np
-import torch
 
 from bentos.common.audio import decode_audio
 from bentos.common.errors import AUDIO_ERRORS, AudioTooLarge
 from bentos.common.http import api, harden
 from bentos.common.settings import SERVICE_TIMEOUTS, AudioLimits, model_service
 from bentos.common.store import find_model
-from bentos.genre.features import LogMel, window_features
-from bentos.genre.model_files import GenreModel, read_config, track_probabilities
 from bentos.genre.monitoring import record, safe_audio_summary
 from bentos.genre.settings import GenreSettings
 from marketplace.contracts.schemas import AUDIO_UPLOAD, GenreResult
@@ -39,6 +36,10 @@ class GenreClassifier:
     model_ref = bentoml.models.BentoModel(SETTINGS.model_tag)
 
     def __init__(self) -> None:
+        import torch  # here, not at import: the other services never load it
+
+        from bentos.genre.model_files import GenreModel
+
         if SETTINGS.torch_threads:
             torch.set_num_threads(SETTINGS.torch_threads)
         self.model = GenreModel.load(find_model(SETTINGS.model_tag).path)
@@ -61,6 +62,9 @@ class Genre:
     classifier = bentoml.depends(GenreClassifier)
 
     def __init__(self) -> None:
+        from bentos.genre.features import LogMel  # torch: the features are computed here
+        from bentos.genre.model_files import read_config
+
         stored = find_model(SETTINGS.model_tag)
         self.model_tag = str(stored.tag)
         self.config = read_config(stored.path)
@@ -77,6 +81,8 @@ class Genre:
         Bad input answers 400 (empty), 413 (too large or too long), 415 (not audio)
         or 422 (corrupt or truncated), with ``{"error", "detail"}``.
         """
+        from bentos.genre.model_files import track_probabilities
+
         features, duration, summary = await asyncio.to_thread(self._features, audio)
         window_probs = await self.classifier.to_async.classify(features)
         probs = track_probabilities(np.asarray(window_probs))
@@ -93,6 +99,8 @@ class Genre:
         )
 
     def _features(self, audio: Path) -> tuple[np.ndarray, float, dict[str, float] | None]:
+        from bentos.genre.features import window_features
+
         fc = self.config.features
         decoded = decode_audio(
             audio, sample_rate=fc.sample_rate, channels=fc.channels, limits=self.limits

@@ -8,15 +8,18 @@ scores 1.
 from __future__ import annotations
 
 from functools import cache
-
-import spacy
-from sklearn.feature_extraction.text import TfidfVectorizer
+from typing import TYPE_CHECKING
 
 from marketplace.contracts.schemas import Keyword
+
+if TYPE_CHECKING:  # spaCy and scikit-learn load when the first lyrics are analysed
+    import spacy
 
 
 def spacy_language(language: str) -> str:
     """``language`` if spaCy knows it, else its multi-language ``xx``."""
+    import spacy
+
     try:
         return spacy.util.get_lang_class(language).lang or "xx"
     except ImportError:
@@ -31,6 +34,8 @@ def pipeline(language: str) -> spacy.Language:
 @cache
 def _pipeline(language: str) -> spacy.Language:
     """A blank spaCy pipeline with the lookup lemmatizer where tables exist for it."""
+    import spacy
+
     try:
         nlp = spacy.blank(language)
     except ImportError:  # the language needs a tokenizer package that is not installed
@@ -60,6 +65,8 @@ def line_lemmas(text: str, language: str) -> list[list[str]]:
 
 
 def extract_keywords(text: str, language: str, limit: int = 10) -> list[Keyword]:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     docs = line_lemmas(text, language)
     if not docs:
         return []

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
 from pydantic import BaseModel, Field
 
 from bentos.segment.categories import CATEGORIES
-from bentos.segment.network import build, predict
+
+if TYPE_CHECKING:  # torch loads with the weights: the front reads the config only
+    import torch
 
 WEIGHTS_FILE = "model.pt"
 CONFIG_FILE = "config.json"
@@ -39,6 +40,8 @@ def read_config(folder: Path | str) -> SegmentConfig:
 
 
 def save(folder: Path | str, network: torch.nn.Module, config: SegmentConfig) -> None:
+    import torch
+
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     torch.save(network.state_dict(), folder / WEIGHTS_FILE)
@@ -55,6 +58,10 @@ class SegmentModel:
     @classmethod
     def load(cls, folder: Path | str, device: str = "cpu") -> SegmentModel:
         """``device``: cpu, cuda, or auto (the GPU when there is one)."""
+        import torch
+
+        from bentos.segment.network import build
+
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
         config = read_config(folder)
@@ -65,6 +72,8 @@ class SegmentModel:
 
     def predict(self, images: torch.Tensor) -> torch.Tensor:
         """Category ids (N, H, W) uint8 on the CPU of images (N, H, W, 3) uint8."""
+        from bentos.segment.network import predict
+
         return predict(self.network, images.to(self.device)).cpu()
 
 

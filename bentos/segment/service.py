@@ -17,7 +17,6 @@ from typing import Annotated
 
 import bentoml
 import numpy as np
-import torch
 from PIL import Image
 from pydantic import Field
 
@@ -44,6 +43,8 @@ class Segmenter:
     model_ref = bentoml.models.BentoModel(SETTINGS.model_tag)
 
     def __init__(self) -> None:
+        import torch  # here, not at import: the front and the other services never load it
+
         if SETTINGS.torch_threads:
             torch.set_num_threads(SETTINGS.torch_threads)
         stored = find_model(SETTINGS.model_tag, "SEGMENT_MODEL_TAG")
@@ -52,6 +53,8 @@ class Segmenter:
     @bentoml.api(**SETTINGS.batchable_api())
     def segment(self, images: np.ndarray) -> np.ndarray:
         """Category ids ``(N, H, W)`` uint8 of images ``(N, H, W, 3)`` uint8."""
+        import torch
+
         return self.model.predict(torch.from_numpy(np.ascontiguousarray(images))).numpy()
 
 

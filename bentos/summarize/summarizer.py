@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch
-
 from bentos.common.text_chunks import Chunk, chunk_text
 
 TOKENS_PER_WORD = 1.6  # BPE tokens per English word, with margin
@@ -29,6 +27,7 @@ class _Job:
 
 class Summarizer:
     def __init__(self, source: str, num_beams: int = 4) -> None:
+        import torch
         from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
         self.tokenizer = AutoTokenizer.from_pretrained(source)
@@ -93,6 +92,8 @@ class Summarizer:
         return out
 
     def _generate_batch(self, texts: list[str], max_new_tokens: int) -> list[str]:
+        import torch
+
         batch = self.tokenizer(
             texts,
             return_tensors="pt",

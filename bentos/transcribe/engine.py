@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from bentos.transcribe.stitching import parse_segments
 from marketplace.contracts.schemas import Segment
+
+if TYPE_CHECKING:  # torch and whisper load with the model, not at import
+    import torch
 
 N_FRAMES = 3000  # 30 s of 10 ms mel frames: Whisper's fixed input
 # Whisper's own rule for a window without speech.
@@ -17,6 +20,7 @@ NO_SPEECH_PROB, LOGPROB_FLOOR = 0.6, -1.0
 
 def window_mel(samples: np.ndarray, n_mels: int) -> np.ndarray:
     """Log-mel of one window of 16 kHz audio, padded to 30 s: (n_mels, 3000) float32."""
+    import torch
     import whisper
 
     audio = whisper.pad_or_trim(torch.from_numpy(np.ascontiguousarray(samples)))
@@ -27,6 +31,7 @@ class WhisperEngine:
     def __init__(
         self, source: str, download_root: str | None = None, beam_size: int | None = None
     ) -> None:
+        import torch
         import whisper
 
         self.device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -49,11 +54,15 @@ class WhisperEngine:
         )
 
     def _tensor(self, mels: np.ndarray) -> torch.Tensor:
+        import torch
+
         dtype = torch.float16 if self.fp16 else torch.float32
         return torch.from_numpy(mels).to(self.device, dtype)
 
     def detect_language(self, mels: np.ndarray) -> list[dict[str, float]]:
         """Language probabilities of each window."""
+        import torch
+
         if not self.model.is_multilingual:
             return [{"en": 1.0} for _ in mels]
         with torch.inference_mode():
@@ -66,6 +75,7 @@ class WhisperEngine:
         self, mels: np.ndarray, languages: list[str], durations: list[float]
     ) -> list[tuple[list[Segment], bool]]:
         """Segments (window-relative) and a no-speech flag for each window."""
+        import torch
         import whisper
 
         out: list[tuple[list[Segment], bool]] = [([], True)] * len(mels)
