@@ -1,6 +1,6 @@
 """Dependencies run one way: the contracts <- the services; the contracts <- the engine
-and the clients; the studio and the core-engine bridge on top. Training reads serving code, never the reverse; the
-local stack and the demo are nobody's dependency.
+and the clients; the studio and the core-engine bridge on top. Training reads serving
+code, never the reverse; the local stack and the demo are nobody's dependency.
 
 Every import of the project's own packages is checked, those inside functions included.
 """

@@ -53,19 +53,24 @@ TaskStatus = Literal[
 ]  # fmt: skip
 
 
-class ServiceDescription(BaseModel):
-    """What a service registers with (``POST /services``) and updates with (``PATCH
-    /services/{id}``)."""
+class ExecutionUnit(BaseModel):
+    """What the engine's services and pipelines have in common (its ExecutionUnitBase)."""
 
     name: str
     slug: str
-    url: str = Field(description="where the engine reaches the service's routes")
     summary: str
     description: str
     status: ServiceStatus = "available"
     data_in_fields: list[FieldDescription]
     data_out_fields: list[FieldDescription]
     tags: list[EngineTag]
+
+
+class ServiceDescription(ExecutionUnit):
+    """What a service registers with (``POST /services``) and updates with (``PATCH
+    /services/{id}``)."""
+
+    url: str = Field(description="where the engine reaches the service's routes")
     docs_url: str | None = None
     has_ai: bool = True
 
@@ -111,15 +116,7 @@ class PipelineStep(BaseModel):
     service_slug: str
 
 
-class PipelineDescription(BaseModel):
+class PipelineDescription(ExecutionUnit):
     """``POST /pipelines``."""
 
-    name: str
-    slug: str
-    summary: str
-    description: str
-    status: ServiceStatus = "available"
-    data_in_fields: list[FieldDescription]
-    data_out_fields: list[FieldDescription]
-    tags: list[EngineTag]
     steps: list[PipelineStep]

@@ -23,11 +23,11 @@ from typing import Annotated, Any
 
 import bentoml
 import httpx
-from fastapi import Depends, FastAPI, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 
-from bentos.common.errors import RETRY_AFTER_S, ErrorAnswer, NotFound
+from bentos.common.app_errors import answer_errors
+from bentos.common.errors import RETRY_AFTER_S, NotFound
 from bentos.common.http import JSON_BODY_LIMIT, Route, harden
 from bentos.core_engine.announce import Announcer
 from bentos.core_engine.contract import ComputeRequest
@@ -49,15 +49,7 @@ DESCRIPTIONS = {
 app = FastAPI(title="Core-engine bridge", description=__doc__)
 
 
-@app.exception_handler(ErrorAnswer)
-async def _error_answer(request: Request, exc: ErrorAnswer) -> JSONResponse:
-    return exc.to_response()
-
-
-@app.exception_handler(RequestValidationError)
-async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-    where = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
-    return JSONResponse({"error": "invalid_request", "detail": where}, status_code=400)
+answer_errors(app)
 
 
 def _binding(slug: str) -> Binding:

@@ -17,14 +17,13 @@ import asyncio
 from pathlib import Path
 
 import bentoml
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from bentos.actions.service import Actions
 from bentos.art.service import Art
-from bentos.common.errors import ErrorAnswer
+from bentos.common.app_errors import answer_errors
 from bentos.common.http import harden
 from bentos.common.settings import SERVICE_TIMEOUTS
 from bentos.genre.service import Genre
@@ -56,15 +55,7 @@ app.include_router(viewer.router)
 app.middleware("http")(owners)
 
 
-@app.exception_handler(ErrorAnswer)
-async def _error_answer(request: Request, exc: ErrorAnswer) -> JSONResponse:
-    return exc.to_response()
-
-
-@app.exception_handler(RequestValidationError)
-async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-    where = "; ".join(f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in exc.errors())
-    return JSONResponse({"error": "invalid_request", "detail": where}, status_code=400)
+answer_errors(app)
 
 
 @harden()
