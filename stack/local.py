@@ -47,21 +47,28 @@ def serve(
     env: dict[str, str] | None = None,
     cwd: Path | None = None,
     ready_timeout: float = 300.0,
+    log_dir: Path | None = None,
 ) -> Iterator[str]:
     """Run ``bentoml serve <target>`` until the block ends; yield its base URL.
 
     Waits for ``/readyz``; if the server dies or is not ready in time, raises with the end
-    of its log. The whole process group is stopped on exit.
+    of its log. The whole process group is stopped on exit. ``log_dir``: keep its log
+    there (``service.log``) after it stops.
     """
-    with serve_many({"service": Target(target, env or {}, port)}, cwd, ready_timeout) as urls:
+    spec = {"service": Target(target, env or {}, port)}
+    with serve_many(spec, cwd, ready_timeout, log_dir) as urls:
         yield urls["service"]
 
 
 @contextlib.contextmanager
 def serve_many(
-    targets: dict[str, Target], cwd: Path | None = None, ready_timeout: float = 300.0
+    targets: dict[str, Target],
+    cwd: Path | None = None,
+    ready_timeout: float = 300.0,
+    log_dir: Path | None = None,
 ) -> Iterator[dict[str, str]]:
-    """Serve several services at once (they start in parallel); yield name -> base URL."""
+    """Serve several services at once (they start in parallel); yield name -> base URL.
+    ``log_dir``: keep their logs there (``<name>.log``) after they stop."""
     bentoml_cli = Path(sys.executable).with_name("bentoml")
     prepare_smoke_models(targets, cwd)
     with (
@@ -73,7 +80,7 @@ def serve_many(
         try:
             for name, spec in targets.items():
                 port = spec.port or free_port()
-                log_path = Path(tmp) / f"{name}.log"
+                log_path = (log_dir or Path(tmp)) / f"{name}.log"
                 log = stack.enter_context(log_path.open("wb"))
                 # its temporary files in here: removed with it, even when it was killed
                 scratch = Path(tmp) / f"{name}.tmp"

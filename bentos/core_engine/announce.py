@@ -4,7 +4,8 @@ Each service is registered with ``POST /services``; when its slug is already the
 restart), its description is updated (``GET /services/slug/{slug}``, then ``PATCH
 /services/{id}``). The engine first checks that ``<url>/status`` answers, so a
 registration made before the bridge serves fails and is tried again, waiting 3 s, then
-twice as long each time, up to a minute. Registered services ping the engine every
+twice as long each time, up to a minute; a slug the engine has for another URL is not
+taken over (set ``CORE_ENGINE_SLUG_PREFIX``). Registered services ping the engine every
 ``heartbeat_s`` (``POST /services/{slug}/ping``): the engine puts a service to sleep
 when its pings stop. A ping answered 404 (the engine lost it) registers it again. On
 shutdown every service is marked unavailable.
@@ -40,32 +41,46 @@ class Announcer:
         self.failures: dict[str, str] = {}  # slug -> the last failure, while unregistered
 
     async def run(self) -> None:
-        """Register every service, then ping; forever (cancelled at shutdown)."""
-        pending = set(self.descriptions)
-        delay = self.settings.announce_retry_s
+        """Register every service, and ping those registered; forever (cancelled at
+        shutdown). A service the engine refuses is tried again on its own backoff: the
+        others keep their heartbeat meanwhile."""
+        pending = {slug: 0.0 for slug in self.descriptions}  # slug -> when to try again
+        waits = {slug: self.settings.announce_retry_s for slug in self.descriptions}
+        next_beat = 0.0
+        loop = asyncio.get_running_loop()
         while True:
-            for slug in sorted(pending):
+            now = loop.time()
+            for slug, due in sorted(pending.items()):
+                if due > now:
+                    continue
                 if await self.register(self.descriptions[slug]):
-                    pending.discard(slug)
-            if pending:
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, MAX_RETRY_S)
-                continue
-            delay = self.settings.announce_retry_s
-            await asyncio.sleep(self.settings.heartbeat_s)
-            for slug in list(self.ids):
-                if not await self.ping(slug):
-                    self.ids.pop(slug)
-                    pending.add(slug)
+                    del pending[slug]
+                    waits[slug] = self.settings.announce_retry_s
+                else:
+                    pending[slug] = now + waits[slug]
+                    waits[slug] = min(waits[slug] * 2, MAX_RETRY_S)
+            if loop.time() >= next_beat:
+                next_beat = loop.time() + self.settings.heartbeat_s
+                for slug in list(self.ids):
+                    if not await self.ping(slug):  # the engine lost it: register it again
+                        self.ids.pop(slug)
+                        pending[slug] = 0.0
+            wake = min([next_beat, *pending.values()])
+            await asyncio.sleep(max(0.05, wake - loop.time()))
 
     async def register(self, description: ServiceDescription) -> bool:
         body = description.model_dump(mode="json")
         try:
             answer = await self.http.post(f"{self.engine}/services", json=body)
-            if answer.status_code == 409:  # registered before: update it
+            if answer.status_code == 409:  # registered before (a restart): update it
                 found = await self.http.get(f"{self.engine}/services/slug/{description.slug}")
                 found.raise_for_status()
-                service_id = str(found.json()["id"])
+                known = found.json()
+                if str(known.get("url", "")).rstrip("/") != description.url.rstrip("/"):
+                    return self._failed(description.slug, f"the engine has another service "
+                                        f"at this slug ({known.get('url')}); set "
+                                        "CORE_ENGINE_SLUG_PREFIX")  # fmt: skip
+                service_id = str(known["id"])
                 answer = await self.http.patch(f"{self.engine}/services/{service_id}", json=body)
             if answer.status_code != 200:
                 return self._failed(description.slug, f"answered {answer.status_code}: "
@@ -94,7 +109,9 @@ class Announcer:
         return answer.status_code != 404
 
     async def retire(self) -> None:
-        """Mark every registered service unavailable (best effort, at shutdown)."""
+        """Mark every registered service unavailable (best effort, at shutdown). The
+        engine's own check puts a service back to available while its last ping is
+        younger than 50 s: until then it may still send tasks, which then fail."""
 
         async def one(service_id: str) -> None:
             await self.http.patch(f"{self.engine}/services/{service_id}",

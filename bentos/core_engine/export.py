@@ -16,7 +16,9 @@ JSON inputs. What it cannot express is refused with the reason, never approximat
 - an output that is not a step's output (a pipeline input, a fallback). An output read
   inside a step's JSON answer is exported as that step's whole answer, ``<step>_result``;
 - a condition other than comparisons, ``&&``, ``||``, ``!``, literals, ``words()`` and
-  ``size()`` over the step's own text or JSON inputs.
+  ``size()`` over the step's own text or JSON inputs (a pipeline's file input included);
+- step names the engine would confuse: ``pipeline``, two that differ by ``_`` and ``-``,
+  references in one condition that contain one another.
 """
 
 from __future__ import annotations
@@ -71,17 +73,28 @@ class _Exporter:
                 raise Unsupported(f"step '{step_id}' calls {step.call}, which the engine "
                                   f"cannot take: {why}")  # fmt: skip
             self.bindings[step_id] = binding
+        ids = [engine_id(s) for s in definition.steps]
+        if PIPELINE in ids or len(set(ids)) < len(ids):
+            raise Unsupported(f"the steps' engine identifiers ({', '.join(ids)}) repeat or "
+                              f"include '{PIPELINE}', the engine's name for the pipeline's "
+                              "own inputs")  # fmt: skip
         self.inputs: dict[str, set[str]] = {}  # pipeline input -> the types that read it
 
     def reference(self, ref: Reference, step_id: str, what: str) -> tuple[str, tuple[str, ...]]:
         """The engine's reference for ours, and the types of what it names."""
         if ref.root == INPUTS:
             name = ref.path[0]
-            declared = self.d.inputs[name]
+            declared = self.d.inputs.get(name)
+            if declared is None:
+                raise Unsupported(f"step '{step_id}': {what} reads $inputs.{name}, which "
+                                  "the pipeline does not declare")  # fmt: skip
             if not declared.required or declared.default is not None:
                 raise Unsupported(f"step '{step_id}': {what} reads $inputs.{name}, an optional "
                                   "input; the engine's inputs are all required")  # fmt: skip
             return f"{PIPELINE}.{name}", ()
+        if ref.root not in self.bindings:
+            raise Unsupported(f"step '{step_id}': {what} reads {ref}: there is no step "
+                              f"'{ref.root}'")  # fmt: skip
         producer = self.bindings[ref.root]
         field = producer.output(ref.path[0]) if len(ref.path) == 1 else None
         if field is None:
@@ -131,6 +144,10 @@ class _Exporter:
             inputs.append(text)
         condition = None
         if step.when is not None:
+            clash = [(a, b) for a in inputs for b in inputs if a != b and a in b]
+            if clash:
+                raise Unsupported(f"step '{step_id}': the engine would rewrite {clash[0][0]} "
+                                  f"inside {clash[0][1]} in its condition")  # fmt: skip
             condition = _Condition(self, step_id, inputs).translate(step.when)
         needs = {r.root for v in step.with_.values() if (r := parse_reference(v))} | set(step.needs)
         needs.discard(INPUTS)
@@ -144,20 +161,31 @@ class _Exporter:
 
     def outputs(self) -> list[FieldDescription]:
         """Each output that is a step's field; those inside a step's JSON answer become
-        that step's whole answer (``<step>.result``), once per step."""
+        that step's whole answer (``<step>.result``), once per step. The engine lists a
+        pipeline's outputs by position and drops those a skipped step did not make, so
+        the outputs of a step that may be skipped come last, and from one step only."""
         fields: dict[str, FieldDescription] = {}
+        late: dict[str, FieldDescription] = {}
         for name, value in self.d.outputs.items():
             ref = None if is_fallback(value) else parse_reference(value)
             if ref is None or ref.root == INPUTS:
                 raise Unsupported(f"output '{name}' is not a step's field: the engine's "
                                   "outputs are its steps' files")  # fmt: skip
+            if ref.root not in self.bindings:
+                raise Unsupported(f"output '{name}' reads {ref}: there is no step '{ref.root}'")
             if self.bindings[ref.root].output(ref.path[0]) is None or len(ref.path) > 1:
                 name, ref = f"{ref.root}_{RESULT}", Reference(ref.root, (RESULT,))
             text, types = self.reference(ref, OUTPUTS, f"output '{name}'")
-            fields.setdefault(name, FieldDescription(
+            into = late if self.conditional(ref.root) else fields
+            into.setdefault(name, FieldDescription(
                 name=name, type=list(types), format_hint={"pipeline_source": text}
             ))  # fmt: skip
-        return list(fields.values())
+        skippable = {f.format_hint["pipeline_source"].partition(".")[0] for f in late.values()}
+        if len(skippable) > 1:
+            names = ", ".join(sorted(skippable))
+            raise Unsupported(f"outputs come from several steps that may be skipped "
+                              f"({names}): the engine would shift them")  # fmt: skip
+        return [*fields.values(), *late.values()]
 
     def export(self, catalogue: Catalogue) -> PipelineDescription:
         steps = [self.step(step_id, step) for step_id, step in self.d.steps.items()]
@@ -196,7 +224,10 @@ class _Condition:
             tree = compiled(to_cel(source))
         except Exception as exc:  # celpy's parse errors
             raise ConditionError(f"'{source}' does not parse as CEL") from exc
-        return self.py(tree)
+        python = self.py(tree)
+        if not _boolean(tree):  # CEL refuses a non-boolean condition; Python would not
+            raise self.refuse("is not a comparison or a logical expression")
+        return python
 
     def py(self, node: Any) -> str:  # one case per kind of node
         from lark import Token
@@ -216,6 +247,8 @@ class _Condition:
         if kind == "relation":
             op, right = kids[0], self.py(kids[1])
             left = self.py(op.children[0])
+            if _boolean(op.children[0]):  # Python would chain `a < b == c`
+                left = f"({left})"
             if op.data == "relation_ne":  # the engine rewrites every '!' to 'not '
                 return f"(not ({left} == {right}))"
             if op.data not in COMPARISONS:
@@ -250,14 +283,16 @@ class _Condition:
         if text not in self.inputs:
             raise self.refuse(f"reads {ref}, which is not one of the step's inputs (the "
                               "engine loads only those)")  # fmt: skip
-        if ref.root != INPUTS and not set(types) <= {"text/plain", "application/json"}:
+        if ref.root == INPUTS:
+            types = tuple(self.x.inputs.get(ref.path[0], ()))
+        if not set(types) <= {"text/plain", "application/json"}:
             raise self.refuse(f"reads {ref}, a file the engine does not load")
         return text
 
     def literal(self, text: str) -> str:
         if text in ("true", "false", "null"):
             return {"true": "True", "false": "False", "null": "None"}[text]
-        rewritten = ("!", "&&", "||", *self.inputs)  # the engine's rewrites reach into strings
+        rewritten = ("!", "&&", "||", "\\", *self.inputs)  # rewritten by the engine, or escapes
         if text[0] in "\"'" and any(part in text for part in rewritten):
             raise self.refuse(f"has the string {text}, which the engine would rewrite")
         if text[0] in "\"'" or text.lstrip("-").replace(".", "", 1).isdigit():
@@ -271,6 +306,19 @@ class _Condition:
             raise self.refuse(f"calls {name}(), which the engine has no equivalent of")
         value = self.py(args[0])
         return f"len(str({value}).split())" if name == "words" else f"len({value})"
+
+
+def _boolean(node: Any) -> bool:
+    """Whether a CEL node is a comparison, a logical operation or a boolean literal."""
+    from lark import Tree
+
+    while len(node.children) == 1 and isinstance(node.children[0], Tree):
+        node = node.children[0]  # wrappers: expr, relation, paren_expr, primary ...
+    if node.data in ("conditionalor", "conditionaland", "relation"):
+        return True
+    if node.data == "unary":
+        return node.children[0].data == "unary_not"
+    return node.data == "literal" and str(node.children[0]) in ("true", "false")
 
 
 def export(
@@ -303,7 +351,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.engine:
         print(json.dumps(body, indent=2))
         return 0
-    answer = httpx.post(f"{args.engine.rstrip('/')}/pipelines", json=body, timeout=30)
+    try:
+        answer = httpx.post(f"{args.engine.rstrip('/')}/pipelines", json=body, timeout=30)
+    except httpx.HTTPError as exc:
+        print(f"the engine at {args.engine} did not answer: {exc}", file=sys.stderr)
+        return 1
     print(f"{answer.status_code} {answer.text[:2000]}")
     return 0 if answer.status_code == 200 else 1
 

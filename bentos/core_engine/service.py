@@ -33,7 +33,7 @@ from bentos.core_engine.announce import Announcer
 from bentos.core_engine.contract import ComputeRequest
 from bentos.core_engine.fields import Binding, bindings, describe
 from bentos.core_engine.settings import CoreEngineSettings
-from bentos.core_engine.tasks import QueueFull, TaskQueue
+from bentos.core_engine.tasks import QueueFull, TaskQueue, log
 from marketplace.calls import HttpCaller
 from marketplace.contracts.catalogue import load_catalogue
 from marketplace.contracts.urls import ServiceUrls
@@ -125,6 +125,11 @@ async def task_status(slug: str, task_id: str) -> dict[str, Any]:
     return answer
 
 
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("registering with the core engine stopped", exc_info=task.exception())
+
+
 ROUTES = {
     f"/{slug}/compute": Route(media_types=("application/json",), limit=JSON_BODY_LIMIT)
     for slug in BINDINGS
@@ -132,7 +137,7 @@ ROUTES = {
 
 
 @harden(routes=ROUTES)
-@bentoml.service(name="core-engine", workers=1, traffic={"timeout": 60})
+@bentoml.service(name="core_engine", workers=1, traffic={"timeout": 60})
 @bentoml.asgi_app(app, path="/")
 class CoreEngine:
     """One process: the task queue and the registrations live in it."""
@@ -147,11 +152,13 @@ class CoreEngine:
         if SETTINGS.url:
             self.announcer = Announcer(SETTINGS, list(DESCRIPTIONS.values()), self.http)
             self.announcing = asyncio.create_task(self.announcer.run())
+            self.announcing.add_done_callback(_log_failure)
 
     @bentoml.on_shutdown
     async def stop(self) -> None:
         if self.announcer is not None:
             self.announcing.cancel()
+            await asyncio.gather(self.announcing, return_exceptions=True)
             await self.announcer.retire()
         await app.state.queue.stop()
         await self.caller.aclose()

@@ -7,6 +7,7 @@ per task and closed with it; the credentials live only as long as the task.
 from __future__ import annotations
 
 import contextlib
+import functools
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -83,19 +84,26 @@ class TaskStorage:
         return key
 
 
+@functools.cache
+def _session() -> Any:
+    """One botocore session for every task: it parses the S3 service model once."""
+    from aiobotocore.session import get_session
+
+    return get_session()
+
+
 @contextlib.asynccontextmanager
 async def task_storage(
     request: ComputeRequest, max_bytes: int, timeout_s: float
 ) -> AsyncIterator[TaskStorage]:
     from aiobotocore.config import AioConfig
-    from aiobotocore.session import get_session
     from botocore.exceptions import BotoCoreError
 
     config = AioConfig(
         connect_timeout=timeout_s, read_timeout=timeout_s, retries={"max_attempts": 3}
     )
     try:
-        client = get_session().create_client(
+        client = _session().create_client(
             "s3",
             endpoint_url=endpoint_url(request.s3_host),
             region_name=request.s3_region or None,

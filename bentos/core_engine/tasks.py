@@ -25,7 +25,7 @@ from bentos.core_engine.storage import StorageError, TaskStorage, task_storage
 from bentos.core_engine.values import BadValue, check_keys, result_document, to_inputs, to_outputs
 from marketplace.calls import Caller
 from marketplace.contracts.pipeline import PipelineDefinition, PipelineInput, Step
-from marketplace.engine import Engine, RunEvent
+from marketplace.engine import Engine, InvalidInputs, RunEvent
 
 log = logging.getLogger("bentoml.marketplace.core_engine")
 
@@ -85,6 +85,7 @@ class TaskQueue:
         self.tasks: collections.OrderedDict[str, Task] = collections.OrderedDict()
         self.queue: asyncio.Queue[Task] = asyncio.Queue()
         self.workers: list[asyncio.Task[None]] = []
+        self.reporting: set[asyncio.Task[None]] = set()  # reports in flight, their own tasks
 
     # -- the engine's requests ---------------------------------------------------------
 
@@ -122,25 +123,36 @@ class TaskQueue:
         self.workers = [asyncio.create_task(self._work())
                         for _ in range(self.settings.max_running)]  # fmt: skip
 
-    async def stop(self) -> None:
-        """Stop working; every unfinished task is reported as an error (never dropped)."""
+    async def stop(self, grace_s: float = 5.0) -> None:
+        """Stop working: every unfinished task is reported as an error, and the reports
+        in flight get ``grace_s`` to reach the engine (one try each for the new ones)."""
         for worker in self.workers:
             worker.cancel()
         await asyncio.gather(*self.workers, return_exceptions=True)
-        unfinished = [t for t in self.tasks.values() if not t.done and t.request is not None]
-        for task in unfinished:
-            task.status, task.error_message = (
-                "error",
-                (f"{task.status}: the bridge stopped before the task finished; submit it again"),
+        for task in [t for t in self.tasks.values() if not t.done]:
+            stage = task.status
+            task.status = "error"
+            task.error_message = (
+                f"{stage}: the bridge stopped before the task finished; submit it again"
             )
-        reports = (self._report(t, attempts=1) for t in unfinished)  # no time to wait
-        await asyncio.gather(*reports, return_exceptions=True)
+            self._send_report(task, attempts=1)
+        if self.reporting:
+            _, late = await asyncio.wait(self.reporting, timeout=grace_s)
+            for report in late:
+                report.cancel()
+            if late:
+                log.error("%d task report(s) did not reach the engine before the bridge "
+                          "stopped", len(late))  # fmt: skip
 
     async def _work(self) -> None:
         while True:
             task = await self.queue.get()
             try:
                 await self.run(task)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a worker never dies: the next task must still run
+                log.exception("task %s (%s): the bridge failed", task.id, task.slug)
             finally:
                 self.queue.task_done()
 
@@ -179,14 +191,23 @@ class TaskQueue:
             task.status = "error"
         log.info("task %s (%s): %s%s", task.id, task.slug, task.status,
                  f" ({task.error_message})" if task.error_message else "")  # fmt: skip
-        await self._report(task)
+        self._send_report(task)
+
+    def _send_report(self, task: Task, attempts: int | None = None) -> None:
+        """Report ``task`` in a task of its own: a worker moves on, and a stop waits for it."""
+        report = asyncio.create_task(self._report(task, attempts))
+        self.reporting.add(report)
+        report.add_done_callback(self.reporting.discard)
 
     async def _call(self, task: Task, inputs: dict) -> dict:
         def retried(event: RunEvent) -> None:
             if event.kind == "retrying":
                 log.warning("task %s: %s", task.id, event.detail)
 
-        report = await self.engine.run(self.definitions[task.slug], inputs, retried)
+        try:
+            report = await self.engine.run(self.definitions[task.slug], inputs, retried)
+        except InvalidInputs as exc:  # a JSON input that is null, for one
+            raise TaskFailed("fetching", str(exc)) from None
         if report.failure is not None:
             raise TaskFailed("processing", report.failure.error)
         return report.steps["call"].result or {}
@@ -199,16 +220,23 @@ class TaskQueue:
         return [keys[f.name] for f in binding.outputs]
 
     async def _report(self, task: Task, attempts: int | None = None) -> None:
-        """PATCH the task's callback, retrying while the engine is unreachable or failing."""
-        request, task.request = task.request, None  # the credentials go with it
+        """PATCH the task's callback, retrying while the engine is unreachable or failing;
+        then the task's request (its credentials) is dropped."""
+        request = task.request
         if request is None:
             return
+        try:
+            await self._patch(task, request, attempts or self.settings.callback_attempts)
+        finally:
+            task.request = None
+
+    async def _patch(self, task: Task, request: ComputeRequest, attempts: int) -> None:
         update = TaskUpdate(
             data_out=task.data_out if task.status == "finished" else [],
             status="finished" if task.status == "finished" else "error",
             error_message=task.error_message,
         )
-        delay, attempts = 1.0, attempts or self.settings.callback_attempts
+        delay = 1.0
         for attempt in range(1, attempts + 1):
             try:
                 answer = await self.http.patch(request.callback_url, json=update.model_dump())
@@ -218,7 +246,7 @@ class TaskQueue:
                                   task.id, answer.status_code, answer.text[:300])  # fmt: skip
                     return
                 reason = f"answered {answer.status_code}"
-            except httpx.HTTPError as exc:
+            except (httpx.HTTPError, httpx.InvalidURL) as exc:
                 reason = type(exc).__name__
             if attempt < attempts:
                 await asyncio.sleep(delay)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -68,7 +69,13 @@ def engine(s3: Storage) -> Iterator[Engine]:
 
 
 @pytest.fixture(scope="session")
-def bridge(engine: Engine, smoke_stack: dict[str, str]) -> Iterator[str]:
+def bridge_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the bridge's log is kept (``service.log``)."""
+    return tmp_path_factory.mktemp("bridge-logs")
+
+
+@pytest.fixture(scope="session")
+def bridge(engine: Engine, smoke_stack: dict[str, str], bridge_logs: Path) -> Iterator[str]:
     """The bridge, registering with the stand-in; one service of the stack is down."""
     port = free_port()
     urls = {f"MARKETPLACE_{s.upper()}_URL": smoke_stack[s] for s in SERVICE_NAMES}
@@ -83,7 +90,7 @@ def bridge(engine: Engine, smoke_stack: dict[str, str]) -> Iterator[str]:
         "CORE_ENGINE_MAX_RUNNING": str(MAX_RUNNING),
         "CORE_ENGINE_ENGINE_TIMEOUT_S": "3",
     }
-    with serve(BRIDGE, port=port, env=env, cwd=ROOT) as url:
+    with serve(BRIDGE, port=port, env=env, cwd=ROOT, log_dir=bridge_logs) as url:
         yield url
 
 

@@ -114,6 +114,20 @@ class PipelineCreate(BaseModel):
     steps: list[StepCreate]
 
 
+def engine_condition(condition: str, values: dict[str, Any]) -> bool:
+    """A condition as the engine evaluates it: each loaded input's reference (``step.field``)
+    rewritten to a name (``step_field``), then ``&&``, ``||`` and ``!`` to Python, then
+    ``eval`` (here over test input only)."""
+    names: dict[str, Any] = {}
+    for ref, value in values.items():
+        alias = re.sub(r"[-.]", "_", ref)
+        names[alias] = value
+        condition = condition.replace(ref, alias)
+    for old, new in (("&&", "and"), ("||", "or"), ("!", "not ")):
+        condition = condition.replace(old, new)
+    return bool(eval(condition, {}, names))
+
+
 @dataclass
 class Storage:
     """The engine's S3 settings; what it sends every service."""
@@ -143,8 +157,8 @@ class Engine:
     pipelines: dict[str, PipelineCreate] = field(default_factory=dict)
     reported: threading.Condition = field(default_factory=threading.Condition)
 
-    def by_slug(self, slug: str) -> dict | None:
-        return next((s for s in self.services.values() if s["slug"] == slug), None)
+    def by_slug(self, slug: str) -> dict | None:  # a copy: the server thread adds to it
+        return next((s for s in list(self.services.values()) if s["slug"] == slug), None)
 
     # -- as the engine does with one service ------------------------------------------
 
@@ -218,27 +232,19 @@ class Engine:
                 service = self.by_slug(step.service_slug)
                 for out, key in zip(service["data_out_fields"], report["data_out"], strict=True):
                     refs[f"{step.identifier}.{out['name']}"] = key
-        outputs = {f.name: refs.get(f.format_hint["pipeline_source"])
-                   for f in pipeline.data_out_fields}  # fmt: skip
-        return {"steps": status, "outputs": outputs}
+        # by position, as the engine lists them: what a skipped step did not make is left out
+        sources = [f.format_hint["pipeline_source"] for f in pipeline.data_out_fields]
+        return {"steps": status, "outputs": [refs[s] for s in sources if s in refs]}
 
     def condition(self, condition: str, inputs: list[str], refs: dict[str, str]) -> bool:
-        files: dict[str, Any] = {}
+        values: dict[str, Any] = {}
         for ref in inputs:
             key = refs.get(ref)
-            if key is None:
-                continue
-            alias = re.sub(r"[-.]", "_", ref)
-            if key.endswith(".txt"):
-                files[alias] = self.read(key).decode()
-            elif key.endswith(".json"):
-                files[alias] = json.loads(self.read(key))
-            else:
-                continue
-            condition = condition.replace(ref, alias)
-        for old, new in (("&&", "and"), ("||", "or"), ("!", "not ")):
-            condition = condition.replace(old, new)
-        return bool(eval(condition, {}, files))  # as the engine does; test input only
+            if key is not None and key.endswith(".txt"):
+                values[ref] = self.read(key).decode()
+            elif key is not None and key.endswith(".json"):
+                values[ref] = json.loads(self.read(key))
+        return engine_condition(condition, values)
 
     # -- the HTTP side ------------------------------------------------------------------
 

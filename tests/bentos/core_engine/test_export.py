@@ -9,10 +9,12 @@ from bentos.core_engine.contract import ComputeRequest
 from bentos.core_engine.export import export, main
 from bentos.core_engine.fields import ENGINE_LABELS, Unsupported, bindings
 from bentos.core_engine.settings import CoreEngineSettings
+from marketplace.conditions import parse_condition
 from marketplace.contracts.catalogue import load_catalogue
 from marketplace.contracts.pipeline import PipelineDefinition
 from marketplace.contracts.services import SERVICE_NAMES
 from marketplace.runner import load_pipeline
+from tests.bentos.core_engine.standin import engine_condition
 
 
 def definition(steps: dict, inputs: dict | None = None, outputs: dict | None = None):
@@ -59,8 +61,8 @@ def test_a_chain_with_a_condition_becomes_positional_steps_and_python() -> None:
         "len(str(transcribe.text).split()) >= 3 and (not (transcribe.text == 'la'))"
     )
     assert [(f.name, f.format_hint) for f in exported.data_out_fields] == [
-        ("lyrics_result", {"pipeline_source": "lyrics.result"}),
         ("words", {"pipeline_source": "transcribe.text"}),
+        ("lyrics_result", {"pipeline_source": "lyrics.result"}),  # may be skipped: last
     ]
     assert [(f.name, f.type) for f in exported.data_in_fields] == [("text", ["text/plain"])]
 
@@ -140,3 +142,59 @@ def test_the_storage_credentials_are_never_shown() -> None:
     })  # fmt: skip
     shown = repr(request) + str(request) + request.model_dump_json()
     assert "s3cr3t" not in shown and "AKIA-visible-nowhere" not in shown
+
+
+CONDITIONS = [
+    "words($transcribe.text) >= 3 && !($transcribe.text == 'la')",
+    "$transcribe.text != 'la' || size($transcribe.text) > 10",
+    "words($transcribe.text) > 1 == true",
+    "!(words($transcribe.text) < 2) && $inputs.text == 'go'",
+]
+
+
+@pytest.mark.parametrize("when", CONDITIONS)
+@pytest.mark.parametrize("text", ["la", "", "one two three", "la la la la la la"])
+@pytest.mark.parametrize("flag", ["go", "stop"])
+def test_an_exported_condition_decides_as_ours_does_where_the_engine_evaluates_it(
+    when: str, text: str, flag: str
+) -> None:
+    steps = {
+        "transcribe": {"call": "transcribe/transcribe", "with": {"audio": "$inputs.audio"}},
+        "art": {"call": "art/generate", "when": when,
+                "with": {"genre": "$transcribe.text", "emotion": "$inputs.text"}},
+    }  # fmt: skip
+    exported = export(definition(steps))
+    ours = parse_condition(when).evaluate({"inputs": {"text": flag}, "transcribe": {"text": text}})
+    theirs = engine_condition(exported.steps[1].condition,
+                              {"transcribe.text": text, "pipeline.text": flag})  # fmt: skip
+    assert theirs == ours
+
+
+@pytest.mark.parametrize(
+    ("steps", "outputs", "reason"),
+    [
+        ({"pipeline": {"call": "genre/detect", "with": {"audio": "$inputs.audio"}}}, {},
+         "include 'pipeline'"),
+        ({"a_b": {"call": "genre/detect", "with": {"audio": "$inputs.audio"}},
+          "a-b": {"call": "genre/detect", "with": {"audio": "$inputs.audio"}}}, {},
+         "repeat"),
+        ({"genre": {"call": "genre/detect", "when": "size($inputs.audio) > 0",
+                    "with": {"audio": "$inputs.audio"}}}, {},
+         "reads \\$inputs.audio, a file the engine does not load"),
+        ({"genre": {"call": "genre/detect", "with": {"audio": "$inputs.audio"}},
+          "art": {"call": "art/generate", "when": "$genre.genre",
+                  "with": {"genre": "$genre.genre", "emotion": "$inputs.text"}}}, {},
+         "not a comparison"),
+        ({"one": {"call": "genre/detect", "when": "1 > 0", "with": {"audio": "$inputs.audio"}},
+          "two": {"call": "genre/detect", "when": "1 > 0", "with": {"audio": "$inputs.audio"}}},
+         {"a": "$one.genre", "b": "$two.genre"}, "several steps that may be skipped"),
+        ({"genre": {"call": "genre/detect", "with": {"audio": "$inputs.audio"}}},
+         {"x": "$nosuch.genre"}, "there is no step 'nosuch'"),
+    ],
+    ids=["pipeline", "same-id", "file-condition", "not-boolean", "shifted-outputs", "unknown"],
+)  # fmt: skip
+def test_what_the_engine_would_read_otherwise_is_refused(
+    steps: dict, outputs: dict, reason: str
+) -> None:
+    with pytest.raises(Unsupported, match=reason):
+        export(definition(steps, outputs=outputs))
