@@ -221,7 +221,8 @@ def test_the_cover_app_with_its_options(page, studio: str) -> None:
 
     run_url = page.url
     page.goto("about:blank")
-    page.goto(run_url)  # the run's address shows it again
+    page.goto(run_url)  # the run's address shows it again, once the page has fetched it
+    page.wait_for_selector("#gallery figure", timeout=RUN_S)
     assert page.locator("#gallery .model").all_inner_texts() == models
     page.click("#again")
     page.wait_for_selector("#song-form")
