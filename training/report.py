@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +104,33 @@ def compare_table(
     return lines
 
 
+def compare_keys(first: str, keys: Iterable[str], current: dict, base: dict | None) -> list[str]:
+    """:func:`compare_table` of ``keys`` read in this branch's and the base's mappings."""
+    return compare_table(first, [(k, (base or {}).get(k), current.get(k)) for k in keys])
+
+
+def section_head(
+    title: str, key: str, base_ref: str, current_params: dict, base_params: dict | None
+) -> list[str]:
+    """A model's part of the report starts: its title, then its parameters changed."""
+    lines = [f"# {title}: this branch against `{base_ref}`", ""]
+    old_params = {key: base_params.get(key, {})} if base_params else None
+    return lines + params_section({key: current_params.get(key, {})}, old_params)
+
+
+def figure_section(
+    root: Path, source: str, out: Path, name: str, title: str, alt: str
+) -> list[str]:
+    """A plot the evaluation drew, copied beside the report, as a section (or nothing)."""
+    import shutil
+
+    if not (root / source).is_file():
+        return []
+    out.mkdir(parents=True, exist_ok=True)
+    shutil.copy(root / source, out / name)
+    return [f"## {title}", "", f"![{alt}]({name})", ""]
+
+
 def metrics_at(root: Path, base_ref: str, path: str) -> tuple[dict, dict | None]:
     """A model's evaluate metrics on this branch and at the base (None: none there)."""
     base_text = file_at(base_ref, path, root)
@@ -173,28 +201,21 @@ def segment_section(
     root: Path, base_ref: str, out: Path, current_params: dict, base_params: dict | None
 ) -> list[str]:
     """The segmentation model's part of the report."""
-    import shutil
 
     from marketplace.contracts.schemas import CATEGORIES
     from training.segment.compare import markdown
 
     current, base = metrics_at(root, base_ref, SEGMENT_METRICS)
-    lines = [f"# Segmentation model: this branch against `{base_ref}`", ""]
-    old_params = {"segment": base_params.get("segment", {})} if base_params else None
-    lines += params_section({"segment": current_params.get("segment", {})}, old_params)
+    lines = section_head("Segmentation model", "segment", base_ref, current_params, base_params)
     lines += ["## Metrics (test scenes)", ""]
     keys = ("miou", "dice", "pixel_accuracy", "test_scenes")
-    lines += compare_table("metric", [(k, (base or {}).get(k), current[k]) for k in keys])
+    lines += compare_keys("metric", keys, current, base)
     lines += ["", "## IoU per category", ""]
-    old_iou = (base or {}).get("iou") or {}
-    lines += compare_table("category", [(c, old_iou.get(c), current["iou"].get(c))
-                                        for c in CATEGORIES])  # fmt: skip
+    lines += compare_keys("category", CATEGORIES, current["iou"], (base or {}).get("iou"))
     lines.append("")
-    if (root / SEGMENT_CONFUSION).is_file():
-        out.mkdir(parents=True, exist_ok=True)
-        shutil.copy(root / SEGMENT_CONFUSION, out / "segment_confusion_matrix.png")
-        lines += ["## Confusion matrix (test pixels, % of each true category)", "",
-                  "![segmentation confusion matrix](segment_confusion_matrix.png)", ""]  # fmt: skip
+    lines += figure_section(root, SEGMENT_CONFUSION, out, "segment_confusion_matrix.png",
+                            "Confusion matrix (test pixels, % of each true category)",
+                            "segmentation confusion matrix")  # fmt: skip
     if (root / SEGMENT_COMPARE).is_file():
         table = json.loads((root / SEGMENT_COMPARE).read_text())
         lines += ["## Models and losses compared", "", markdown(table)]

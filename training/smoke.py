@@ -60,6 +60,19 @@ def ensure_smoke_model(name: str = "genre") -> str:
     return ensure(name, train_smoke_model)
 
 
+def register_random(
+    name: str, save: Callable[[str], None], register: Callable[..., str], note: str
+) -> str:
+    """Save a random-weight model into a temporary folder and register it as such (labels
+    ``profile: smoke``, ``trained: "no"``, the ``note`` saying what its output is worth)."""
+    with tempfile.TemporaryDirectory(prefix=f"{name}-smoke-") as tmp:
+        save(tmp)
+        tag = register(tmp, name, labels={"profile": "smoke", "trained": "no"},
+                       metadata={"note": note})  # fmt: skip
+    log.warning("smoke profile: registered %s (%s)", tag, note)
+    return tag
+
+
 def random_segment_model(name: str = "segment") -> str:
     """The segmentation network params.yaml describes, with random weights, registered
     as such (labels ``profile: smoke``, ``trained: "no"``): its masks are meaningless."""
@@ -74,12 +87,8 @@ def random_segment_model(name: str = "segment") -> str:
     note = "random weights (smoke profile): the masks mean nothing"
     config = SegmentConfig(spec=spec, height=sp.data.height, width=sp.data.width,
                            training={"note": note})  # fmt: skip
-    with tempfile.TemporaryDirectory(prefix="segment-smoke-") as tmp:
-        save(tmp, build(spec), config)
-        tag = register(tmp, name, labels={"profile": "smoke", "trained": "no"},
-                       metadata={"note": note})  # fmt: skip
-    log.warning("smoke profile: registered %s (%s)", tag, note)
-    return tag
+    return register_random(name, lambda folder: save(folder, build(spec), config), register,
+                           note)  # fmt: skip
 
 
 def ensure_random_segment_model(name: str = "segment") -> str:
@@ -135,12 +144,8 @@ def random_actions_model(name: str = "actions") -> str:
         min_seconds=ap.inference.min_seconds,
         training={"note": note},
     )
-    with tempfile.TemporaryDirectory(prefix="actions-smoke-") as tmp:
-        save(tmp, build(spec), config)
-        tag = register(tmp, name, labels={"profile": "smoke", "trained": "no"},
-                       metadata={"note": note})  # fmt: skip
-    log.warning("smoke profile: registered %s (%s)", tag, note)
-    return tag
+    return register_random(name, lambda folder: save(folder, build(spec), config), register,
+                           note)  # fmt: skip
 
 
 def ensure_random_actions_model(name: str = "actions") -> str:

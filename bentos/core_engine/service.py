@@ -19,6 +19,7 @@ marketplace services are reached by URL (``MARKETPLACE_<SERVICE>_URL``).
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Annotated, Any
 
 import bentoml
@@ -33,11 +34,12 @@ from bentos.core_engine.announce import Announcer
 from bentos.core_engine.contract import ComputeRequest
 from bentos.core_engine.fields import Binding, bindings, describe
 from bentos.core_engine.settings import CoreEngineSettings
-from bentos.core_engine.tasks import QueueFull, TaskQueue, log
+from bentos.core_engine.tasks import QueueFull, TaskQueue
 from marketplace.calls import HttpCaller
 from marketplace.contracts.catalogue import load_catalogue
 from marketplace.contracts.urls import ServiceUrls
 
+log = logging.getLogger("bentoml.marketplace.core_engine")
 SETTINGS = CoreEngineSettings()
 CATALOGUE = load_catalogue()
 BINDINGS, LEFT_OUT = bindings(CATALOGUE, SETTINGS.services, SETTINGS.exclude, SETTINGS.slug_prefix)

@@ -4,11 +4,10 @@ action's frame recall, the confusion matrix, and the promotion gate."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from training.promote import ACTIONS_METRICS
-from training.report import compare_table, gate_section, metrics_at, params_section
+from training.report import compare_keys, figure_section, gate_section, metrics_at, section_head
 
 CONFUSION = "dvclive/actions/evaluate/plots/images/confusion_matrix.png"
 HEADLINES = ("frame_accuracy", "f1@0.1", "f1@0.25", "f1@0.5", "midpoint_map", "test_seconds")
@@ -18,19 +17,14 @@ def actions_section(
     root: Path, base_ref: str, out: Path, current_params: dict, base_params: dict | None
 ) -> list[str]:
     current, base = metrics_at(root, base_ref, ACTIONS_METRICS)
-    lines = [f"# Action model: this branch against `{base_ref}`", ""]
-    old_params = {"actions": base_params.get("actions", {})} if base_params else None
-    lines += params_section({"actions": current_params.get("actions", {})}, old_params)
+    lines = section_head("Action model", "actions", base_ref, current_params, base_params)
     lines += ["## Metrics (test clips)", ""]
-    lines += compare_table("metric", [(k, (base or {}).get(k), current[k]) for k in HEADLINES])
+    lines += compare_keys("metric", HEADLINES, current, base)
     lines += ["", "## Frame recall per action", ""]
-    old_class = (base or {}).get("per_class") or {}
-    lines += compare_table("action", [(c, old_class.get(c), new)
-                                      for c, new in current["per_class"].items()])  # fmt: skip
+    per_class = current["per_class"]
+    lines += compare_keys("action", per_class, per_class, (base or {}).get("per_class"))
     lines.append("")
-    if (root / CONFUSION).is_file():
-        out.mkdir(parents=True, exist_ok=True)
-        shutil.copy(root / CONFUSION, out / "actions_confusion_matrix.png")
-        lines += ["## Confusion matrix (test frames, % of each true action)", "",
-                  "![actions confusion matrix](actions_confusion_matrix.png)", ""]  # fmt: skip
+    lines += figure_section(root, CONFUSION, out, "actions_confusion_matrix.png",
+                            "Confusion matrix (test frames, % of each true action)",
+                            "actions confusion matrix")  # fmt: skip
     return [*lines, *gate_section("actions", root, current, base)]

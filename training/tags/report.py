@@ -6,11 +6,10 @@ and the promotion gate."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from training.promote import TAGS_METRICS
-from training.report import compare_table, gate_section, metrics_at, params_section
+from training.report import compare_keys, figure_section, gate_section, metrics_at, section_head
 
 CALIBRATION = "dvclive/tags/evaluate/plots/images/calibration.png"
 
@@ -36,22 +35,22 @@ def tags_section(
     root: Path, base_ref: str, out: Path, current_params: dict, base_params: dict | None
 ) -> list[str]:
     current, base = metrics_at(root, base_ref, TAGS_METRICS)
-    lines = [f"# Tag-decision model: this branch against `{base_ref}`", ""]
-    old_params = {"tags": base_params.get("tags", {})} if base_params else None
-    lines += params_section({"tags": current_params.get("tags", {})}, old_params)
+    lines = section_head("Tag-decision model", "tags", base_ref, current_params, base_params)
     lines += ["## Metrics (test tracks)", ""]
     keys = ("weighted_f1", "micro_f1", "macro_f1", "test_tracks")
-    lines += compare_table("metric", [(k, (base or {}).get(k), current[k]) for k in keys])
+    lines += compare_keys("metric", keys, current, base)
     lines += ["", f"Method: {current['method']}", "", "## Weighted F1 per class", ""]
-    old_class = (base or {}).get("per_class") or {}
-    lines += compare_table("class", [(c, old_class.get(c), new)
-                                     for c, new in current["per_class"].items()])  # fmt: skip
+    per_class = current["per_class"]
+    lines += compare_keys("class", per_class, per_class, (base or {}).get("per_class"))
     confidence = next(iter(current["compare"].values()), {}).get("confidence", 0.95)
     lines += ["", f"## Methods compared (test tracks; {100 * confidence:.0f} % paired-bootstrap "
               "interval)", "", *methods_table(current), ""]  # fmt: skip
-    if (root / CALIBRATION).is_file():
-        out.mkdir(parents=True, exist_ok=True)
-        shutil.copy(root / CALIBRATION, out / "tags_calibration.png")
-        lines += ["## Calibration (test tracks, every tag)", "",
-                  "![tags calibration](tags_calibration.png)", ""]  # fmt: skip
+    lines += figure_section(
+        root,
+        CALIBRATION,
+        out,
+        "tags_calibration.png",
+        "Calibration (test tracks, every tag)",
+        "tags calibration",
+    )
     return [*lines, *gate_section("tags", root, current, base)]
